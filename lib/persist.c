@@ -1,0 +1,52 @@
+/*
+ * persist.c -- pmem_flush, pmem_drain, pmem_persist, pmem_msync and
+ * pmem_has_hw_drain.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "libpmem.h"
+#include "api.h"
+#include "errormsg.h"
+#include "ops.h"
+
+PMEM_API void
+pmem_flush(const void *addr, size_t len)
+{
+	Ops.flush(addr, len);
+}
+
+PMEM_API void
+pmem_drain(void)
+{
+	Ops.drain();
+}
+
+PMEM_API void
+pmem_persist(const void *addr, size_t len)
+{
+	Ops.flush(addr, len);
+	Ops.drain();
+}
+
+/* x86-64 has no hardware drain: a fence is always needed after flushing */
+PMEM_API int
+pmem_has_hw_drain(void)
+{
+	return 0;
+}
+
+PMEM_API int
+pmem_msync(const void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(Pagesize - 1);
+	len += (uintptr_t)addr - start;
+	if (msync((void *)start, len, MS_SYNC) != 0) {
+		int oerrno = errno;
+		err_set_errno(oerrno, "msync");
+		errno = oerrno;
+		return -1;
+	}
+	return 0;
+}
