@@ -953,7 +953,8 @@ usage(FILE *f, const char *prog)
 "on a file mapped from /dev/shm, with PMEM_IS_PMEM_FORCE=1 set for both.\n"
 "\n"
 "  --dir DIR         directory of the target file (default /dev/shm)\n"
-"  --file PATH       target file (default DIR/pmem-bench.PID, removed at end)\n"
+"  --file PATH       target file (default DIR/pmem-bench.PID, removed once\n"
+"                    mapped)\n"
 "  --size MIB        target file size in MiB (default 256, at least 64)\n"
 "  --window BYTES    destinations cycle through this many bytes of the file\n"
 "                    (default: the whole file)\n"
@@ -1140,6 +1141,10 @@ main(int argc, char *argv[])
 	Dst = map_target(path, Opt.file_size);
 	if (Dst == NULL)
 		return 1;
+	/* the mapping keeps our own file alive; an interrupted run leaves
+	 * nothing behind */
+	if (Opt.file == NULL)
+		unlink(path);
 	Window = Opt.window;
 	Src = mmap(NULL, SRC_SIZE, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -1188,7 +1193,5 @@ main(int argc, char *argv[])
 			printf("results written to %s\n", json);
 	}
 	munmap(Dst, Opt.file_size);
-	if (Opt.file == NULL)
-		unlink(path);
 	return ret;
 }
