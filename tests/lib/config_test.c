@@ -36,9 +36,13 @@ threshold_source_is_as_expected(void **state)
 {
 	(void)state;
 	const char *want = getenv("EXPECT_THRESHOLD_FROM");
-	if (want == NULL)
+	const char *not = getenv("EXPECT_THRESHOLD_NOT_FROM");
+	if (want == NULL && not == NULL)
 		skip();
-	assert_string_equal(Chosen.threshold_reason, want);
+	if (want != NULL)
+		assert_string_equal(Chosen.threshold_reason, want);
+	if (not != NULL)
+		assert_string_not_equal(Chosen.threshold_reason, not);
 }
 
 static void
