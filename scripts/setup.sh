@@ -3,13 +3,14 @@
 # missing (quick when all are present). Needs root on a fresh Debian 12.
 #
 #   bazel-bootstrap, bazel-rules-cc, bazel-rules-java: the offline Bazel build
-#   gcc, libc6-dev, binutils: compiler, headers, readelf for the ABI test
+#   gcc, g++, libc6-dev, binutils: compilers (g++ for the C++ header test),
+#             headers, readelf for the ABI test
 #   liburing-dev, libcmocka-dev: the emulation backend and the tests
 #   libpmem1: PMDK's libpmem, the reference that comparison tests and the
 #             benchmark load at run time (never linked into our build)
 set -eu
 
-PACKAGES="bazel-bootstrap bazel-rules-cc bazel-rules-java gcc libc6-dev \
+PACKAGES="bazel-bootstrap bazel-rules-cc bazel-rules-java gcc g++ libc6-dev \
 binutils liburing-dev libcmocka-dev libpmem1"
 
 missing=""
