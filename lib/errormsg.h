@@ -16,4 +16,10 @@ void err_set_errno(int errnum, const char *fmt, ...)
 /* The calling thread's message buffer (what pmem_errormsg() returns). */
 const char *err_buffer(void);
 
+/*
+ * Frees the calling thread's buffer and the key behind all others (at
+ * unload: a later thread exit must not call into an unloaded library).
+ */
+void err_fini(void);
+
 #endif

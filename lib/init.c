@@ -24,6 +24,7 @@
 #include "arch/arch.h"
 #include "auto_flush.h"
 #include "config.h"
+#include "errormsg.h"
 #include "log.h"
 #include "ops.h"
 
@@ -77,4 +78,5 @@ __attribute__((destructor)) static void
 pmem_fini(void)
 {
 	log_fini();
+	err_fini();
 }
