@@ -43,81 +43,36 @@ wc_fence(bool wc, size_t *lines, size_t n)
 	}
 }
 
-/* mov_t_body -- cached copy, every written line flushed with k */
+/* put_line -- writes one aligned line: streamed, or stored and flushed */
 ALWAYS_INLINE void
-mov_t_body(enum flush_kind k, char *d, const char *s, size_t len)
+put_line(enum flush_kind k, bool nt, char *d, line_t l)
 {
-	if (len < CACHELINE) {
-		small_copy(d, s, len);
-		flush_range(k, d, len);
-		return;
-	}
-	if ((uintptr_t)d - (uintptr_t)s >= len) {
-		size_t head = (size_t)(-(uintptr_t)d & (CACHELINE - 1));
-		if (head != 0) {
-			small_copy(d, s, head);
-			flush_line(k, d);
-			d += head, s += head, len -= head;
-		}
-		while (len >= 4 * CACHELINE) {
-			line_t a = line_load(s), b = line_load(s + 64);
-			line_t c = line_load(s + 128), e = line_load(s + 192);
-			line_store(d, a);
-			flush_line(k, d);
-			line_store(d + 64, b);
-			flush_line(k, d + 64);
-			line_store(d + 128, c);
-			flush_line(k, d + 128);
-			line_store(d + 192, e);
-			flush_line(k, d + 192);
-			d += 256, s += 256, len -= 256;
-		}
-		while (len >= CACHELINE) {
-			line_store(d, line_load(s));
-			flush_line(k, d);
-			d += 64, s += 64, len -= 64;
-		}
-		if (len != 0) {
-			small_copy(d, s, len);
-			flush_line(k, d);
-		}
+	if (nt) {
+		line_stream(d, l);
 	} else {
-		char *de = d + len;
-		const char *se = s + len;
-		size_t tail = (uintptr_t)de & (CACHELINE - 1);
-		if (tail != 0) {
-			de -= tail, se -= tail, len -= tail;
-			small_copy(de, se, tail);
-			flush_line(k, de);
-		}
-		while (len >= 4 * CACHELINE) {
-			de -= 256, se -= 256, len -= 256;
-			line_t a = line_load(se), b = line_load(se + 64);
-			line_t c = line_load(se + 128), e = line_load(se + 192);
-			line_store(de + 192, e);
-			flush_line(k, de + 192);
-			line_store(de + 128, c);
-			flush_line(k, de + 128);
-			line_store(de + 64, b);
-			flush_line(k, de + 64);
-			line_store(de, a);
-			flush_line(k, de);
-		}
-		while (len >= CACHELINE) {
-			de -= 64, se -= 64, len -= 64;
-			line_store(de, line_load(se));
-			flush_line(k, de);
-		}
-		if (len != 0) {
-			small_copy(d, s, len);
-			flush_line(k, d);
-		}
+		line_store(d, l);
+		flush_line(k, d);
 	}
 }
 
-/* mov_nt_body -- streaming copy of whole lines, edges cached and flushed */
+/* put_edge -- copies a piece of one line (the head or tail of a copy) */
 ALWAYS_INLINE void
-mov_nt_body(enum flush_kind k, bool wc, char *d, const char *s, size_t len)
+put_edge(enum flush_kind k, bool nt, char *d, const char *s, size_t len)
+{
+	/* a tail that starts on a line boundary can stream too */
+	if (nt && ((uintptr_t)d & (CACHELINE - 1)) == 0 && stream_tail(d, s, len))
+		return;
+	small_copy(d, s, len);
+	flush_line(k, d);
+}
+
+/*
+ * mov_body -- copies whole lines with cached stores flushed with k, or
+ * streamed (nt); the unaligned head and tail go through put_edge
+ */
+ALWAYS_INLINE void
+mov_body(enum flush_kind k, bool nt, bool wc, char *d, const char *s,
+		size_t len)
 {
 	if (len < CACHELINE) {
 		small_copy(d, s, len);
@@ -128,103 +83,74 @@ mov_nt_body(enum flush_kind k, bool wc, char *d, const char *s, size_t len)
 	if ((uintptr_t)d - (uintptr_t)s >= len) {
 		size_t head = (size_t)(-(uintptr_t)d & (CACHELINE - 1));
 		if (head != 0) {
-			small_copy(d, s, head);
-			flush_line(k, d);
+			put_edge(k, false, d, s, head);
 			d += head, s += head, len -= head;
 		}
 		while (len >= 4 * CACHELINE) {
 			line_t a = line_load(s), b = line_load(s + 64);
 			line_t c = line_load(s + 128), e = line_load(s + 192);
-			line_stream(d, a);
-			line_stream(d + 64, b);
-			line_stream(d + 128, c);
-			line_stream(d + 192, e);
-			wc_fence(wc, &streamed, 4);
+			put_line(k, nt, d, a);
+			put_line(k, nt, d + 64, b);
+			put_line(k, nt, d + 128, c);
+			put_line(k, nt, d + 192, e);
+			if (nt)
+				wc_fence(wc, &streamed, 4);
 			d += 256, s += 256, len -= 256;
 		}
 		while (len >= CACHELINE) {
-			line_stream(d, line_load(s));
-			wc_fence(wc, &streamed, 1);
+			put_line(k, nt, d, line_load(s));
+			if (nt)
+				wc_fence(wc, &streamed, 1);
 			d += 64, s += 64, len -= 64;
 		}
-		if (len != 0 && !stream_tail(d, s, len)) {
-			small_copy(d, s, len);
-			flush_line(k, d);
-		}
+		if (len != 0)
+			put_edge(k, nt, d, s, len);
 	} else {
 		char *de = d + len;
 		const char *se = s + len;
 		size_t tail = (uintptr_t)de & (CACHELINE - 1);
 		if (tail != 0) {
 			de -= tail, se -= tail, len -= tail;
-			small_copy(de, se, tail);
-			flush_line(k, de);
+			put_edge(k, false, de, se, tail);
 		}
 		while (len >= 4 * CACHELINE) {
 			de -= 256, se -= 256, len -= 256;
 			line_t a = line_load(se), b = line_load(se + 64);
 			line_t c = line_load(se + 128), e = line_load(se + 192);
-			line_stream(de + 192, e);
-			line_stream(de + 128, c);
-			line_stream(de + 64, b);
-			line_stream(de, a);
-			wc_fence(wc, &streamed, 4);
+			put_line(k, nt, de + 192, e);
+			put_line(k, nt, de + 128, c);
+			put_line(k, nt, de + 64, b);
+			put_line(k, nt, de, a);
+			if (nt)
+				wc_fence(wc, &streamed, 4);
 		}
 		while (len >= CACHELINE) {
 			de -= 64, se -= 64, len -= 64;
-			line_stream(de, line_load(se));
-			wc_fence(wc, &streamed, 1);
+			put_line(k, nt, de, line_load(se));
+			if (nt)
+				wc_fence(wc, &streamed, 1);
 		}
-		if (len != 0) {
-			small_copy(d, s, len);
-			flush_line(k, d);
-		}
+		if (len != 0)
+			put_edge(k, false, d, s, len);
 	}
-	if (fence_after_stream(k))
+	if (nt && fence_after_stream(k))
 		insn_sfence();
 }
 
-/* set_t_body -- cached fill, every written line flushed with k */
+/* put_edge_set -- fills a piece of one line (the head or tail of a fill) */
 ALWAYS_INLINE void
-set_t_body(enum flush_kind k, char *d, int c, size_t len)
+put_edge_set(enum flush_kind k, bool nt, char *d, int c, size_t len)
 {
-	if (len < CACHELINE) {
-		small_set(d, c, len);
-		flush_range(k, d, len);
+	if (nt && ((uintptr_t)d & (CACHELINE - 1)) == 0 &&
+			stream_tail_set(d, c, len))
 		return;
-	}
-	size_t head = (size_t)(-(uintptr_t)d & (CACHELINE - 1));
-	if (head != 0) {
-		small_set(d, c, head);
-		flush_line(k, d);
-		d += head, len -= head;
-	}
-	line_t v = line_splat(c);
-	while (len >= 4 * CACHELINE) {
-		line_store(d, v);
-		flush_line(k, d);
-		line_store(d + 64, v);
-		flush_line(k, d + 64);
-		line_store(d + 128, v);
-		flush_line(k, d + 128);
-		line_store(d + 192, v);
-		flush_line(k, d + 192);
-		d += 256, len -= 256;
-	}
-	while (len >= CACHELINE) {
-		line_store(d, v);
-		flush_line(k, d);
-		d += 64, len -= 64;
-	}
-	if (len != 0) {
-		small_set(d, c, len);
-		flush_line(k, d);
-	}
+	small_set(d, c, len);
+	flush_line(k, d);
 }
 
-/* set_nt_body -- streaming fill of whole lines, edges cached and flushed */
+/* set_body -- fills as mov_body copies */
 ALWAYS_INLINE void
-set_nt_body(enum flush_kind k, bool wc, char *d, int c, size_t len)
+set_body(enum flush_kind k, bool nt, bool wc, char *d, int c, size_t len)
 {
 	if (len < CACHELINE) {
 		small_set(d, c, len);
@@ -234,46 +160,45 @@ set_nt_body(enum flush_kind k, bool wc, char *d, int c, size_t len)
 	size_t streamed = 0;
 	size_t head = (size_t)(-(uintptr_t)d & (CACHELINE - 1));
 	if (head != 0) {
-		small_set(d, c, head);
-		flush_line(k, d);
+		put_edge_set(k, false, d, c, head);
 		d += head, len -= head;
 	}
 	line_t v = line_splat(c);
 	while (len >= 4 * CACHELINE) {
-		line_stream(d, v);
-		line_stream(d + 64, v);
-		line_stream(d + 128, v);
-		line_stream(d + 192, v);
-		wc_fence(wc, &streamed, 4);
+		put_line(k, nt, d, v);
+		put_line(k, nt, d + 64, v);
+		put_line(k, nt, d + 128, v);
+		put_line(k, nt, d + 192, v);
+		if (nt)
+			wc_fence(wc, &streamed, 4);
 		d += 256, len -= 256;
 	}
 	while (len >= CACHELINE) {
-		line_stream(d, v);
-		wc_fence(wc, &streamed, 1);
+		put_line(k, nt, d, v);
+		if (nt)
+			wc_fence(wc, &streamed, 1);
 		d += 64, len -= 64;
 	}
-	if (len != 0 && !stream_tail_set(d, c, len)) {
-		small_set(d, c, len);
-		flush_line(k, d);
-	}
-	if (fence_after_stream(k))
+	if (len != 0)
+		put_edge_set(k, nt, d, c, len);
+	if (nt && fence_after_stream(k))
 		insn_sfence();
 }
 
 /* One set of routines per flush instruction (none = flushing is off). */
 #define INSTANTIATE(kname, K) \
 static void CAT3(mov_t, ISA, kname)(char *d, const char *s, size_t n) \
-{ mov_t_body(K, d, s, n); } \
+{ mov_body(K, false, false, d, s, n); } \
 static void CAT3(set_t, ISA, kname)(char *d, int c, size_t n) \
-{ set_t_body(K, d, c, n); } \
+{ set_body(K, false, false, d, c, n); } \
 static void CAT3(mov_nt, ISA, kname)(char *d, const char *s, size_t n) \
-{ mov_nt_body(K, false, d, s, n); } \
+{ mov_body(K, true, false, d, s, n); } \
 static void CAT3(set_nt, ISA, kname)(char *d, int c, size_t n) \
-{ set_nt_body(K, false, d, c, n); } \
+{ set_body(K, true, false, d, c, n); } \
 static void CAT4(mov_nt, ISA, kname, wc)(char *d, const char *s, size_t n) \
-{ mov_nt_body(K, WC_CAPABLE, d, s, n); } \
+{ mov_body(K, true, WC_CAPABLE, d, s, n); } \
 static void CAT4(set_nt, ISA, kname, wc)(char *d, int c, size_t n) \
-{ set_nt_body(K, WC_CAPABLE, d, c, n); }
+{ set_body(K, true, WC_CAPABLE, d, c, n); }
 
 INSTANTIATE(none, FLUSH_NONE)
 INSTANTIATE(clflush, FLUSH_CLFLUSH)
