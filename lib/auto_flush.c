@@ -29,8 +29,9 @@ region_is_eadr(const char *bus_dir, const char *region)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s/persistence_domain", bus_dir,
 		region);
+	/* a regular file itself, not a link to one, as PMDK's walk sees it */
 	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -261,6 +261,20 @@ persistence_domain_that_is_a_directory_is_absent(void **state)
 }
 
 static void
+persistence_domain_that_is_a_symlink_is_absent(void **state)
+{
+	struct tree *t = *state;
+	region(t, "region0", NULL);
+	char *file = mu_join(t->root, "regions/cpu_cache");
+	write_file(file, "cpu_cache\n", 10);
+	char *domain = mu_join(t->root, "regions/region0/persistence_domain");
+	assert_int_equal(symlink("../cpu_cache", domain), 0);
+	assert_int_equal(auto_flush_probe(t->bus), 0);
+	free(domain);
+	free(file);
+}
+
+static void
 dangling_region_link_is_0(void **state)
 {
 	struct tree *t = *state;
@@ -396,6 +410,7 @@ main(void)
 		T(region_without_persistence_domain_is_0),
 		T(persistence_domain_below_first_level_is_not_read),
 		T(persistence_domain_that_is_a_directory_is_absent),
+		T(persistence_domain_that_is_a_symlink_is_absent),
 		T(dangling_region_link_is_0),
 		T(only_symlinks_count_as_regions),
 		T(only_links_named_region_count),
