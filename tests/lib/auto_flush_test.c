@@ -274,6 +274,37 @@ persistence_domain_that_is_a_symlink_is_absent(void **state)
 	free(file);
 }
 
+struct unreadable {
+	const char *bus;
+	int result;
+	char msg[64];
+};
+
+/* probe_unreadable -- probes on a thread that cannot open the domain file */
+static void
+probe_unreadable(void *arg)
+{
+	struct unreadable *u = arg;
+	u->result = auto_flush_probe(u->bus);
+	snprintf(u->msg, sizeof(u->msg), "%s", pmem_errormsg());
+}
+
+static void
+persistence_domain_that_cannot_be_opened_is_0_without_message(void **state)
+{
+	struct tree *t = *state;
+	region(t, "region0", "cpu_cache\n");
+	char *domain = mu_join(t->root, "regions/region0/persistence_domain");
+	assert_int_equal(chmod(domain, 0), 0);
+	free(domain);
+	struct unreadable u = { .bus = t->bus, .result = 99 };
+	if (!mu_without_dac_override(probe_unreadable, &u))
+		skip();	/* cannot drop CAP_DAC_OVERRIDE here */
+	assert_int_equal(u.result, 0);
+	/* a fresh thread's message stays empty: nothing was reported */
+	assert_string_equal(u.msg, "");
+}
+
 static void
 dangling_region_link_is_0(void **state)
 {
@@ -411,6 +442,7 @@ main(void)
 		T(persistence_domain_below_first_level_is_not_read),
 		T(persistence_domain_that_is_a_directory_is_absent),
 		T(persistence_domain_that_is_a_symlink_is_absent),
+		T(persistence_domain_that_cannot_be_opened_is_0_without_message),
 		T(dangling_region_link_is_0),
 		T(only_symlinks_count_as_regions),
 		T(only_links_named_region_count),
