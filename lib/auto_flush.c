@@ -56,8 +56,9 @@ region_is_eadr(const char *bus_dir, const char *region)
 		err_set("read(%s) invalid format", path);
 		return -1;
 	}
-	buf[n] = '\0';
-	return strcmp(buf, "cpu_cache\n") == 0;
+	/* PMDK's comparison: the text before the final newline, as a string */
+	buf[n - 1] = '\0';
+	return strcmp(buf, "cpu_cache") == 0;
 }
 
 int

@@ -306,6 +306,17 @@ persistence_domain_that_cannot_be_opened_is_0_without_message(void **state)
 }
 
 static void
+domain_text_is_compared_up_to_nul_without_final_newline(void **state)
+{
+	struct tree *t = *state;
+	/* what PMDK does: drop the final newline, compare as a C string */
+	region_n(t, "region0", "region0", "cpu_cache\0junk\n", 15);
+	assert_int_equal(auto_flush_probe(t->bus), 1);
+	region_n(t, "region1", "region1", "cpu_cache\n\0junk\n", 16);
+	assert_int_equal(auto_flush_probe(t->bus), 0);
+}
+
+static void
 dangling_region_link_is_0(void **state)
 {
 	struct tree *t = *state;
@@ -443,6 +454,7 @@ main(void)
 		T(persistence_domain_that_is_a_directory_is_absent),
 		T(persistence_domain_that_is_a_symlink_is_absent),
 		T(persistence_domain_that_cannot_be_opened_is_0_without_message),
+		T(domain_text_is_compared_up_to_nul_without_final_newline),
 		T(dangling_region_link_is_0),
 		T(only_symlinks_count_as_regions),
 		T(only_links_named_region_count),
