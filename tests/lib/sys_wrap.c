@@ -1,8 +1,9 @@
 /*
  * sys_wrap.c -- the --wrap'ed system calls behind sys_wrap.h.
  *
- * Counters are updated atomically: the thread tests map from several
- * threads at once. The controls are set before any thread starts.
+ * What mmap sees is recorded atomically: the thread tests map from several
+ * threads at once. The controls are set before any thread starts; the
+ * temporary-file wrappers are for single-threaded tests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,9 +67,9 @@ __wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		addr = Wrap.map_addr;
 	if (flags & MAP_SYNC) {
 		bump(&Seen.map_sync_calls);
-		Seen.map_sync_flags = flags;
-		Seen.map_sync_prot = prot;
-		Seen.map_sync_hint = addr;
+		__atomic_store_n(&Seen.map_sync_flags, flags, __ATOMIC_RELAXED);
+		__atomic_store_n(&Seen.map_sync_prot, prot, __ATOMIC_RELAXED);
+		__atomic_store_n(&Seen.map_sync_hint, addr, __ATOMIC_RELAXED);
 		if (Wrap.map_sync == WRAP_SUCCEED)
 			return __real_mmap(addr, len, prot,
 				(flags & ~(MAP_SYNC | MAP_TYPE)) | MAP_SHARED,
