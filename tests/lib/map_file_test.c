@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <libpmem.h>
@@ -334,6 +335,44 @@ non_dax_char_device_fails_einval_keeping_message(void **state)
 		/* PMDK sets no message for this one */
 		assert_string_equal(pmem_errormsg(), stale);
 	}
+}
+
+/* make_node -- a device node in dir, or NULL where mknod is not allowed */
+static char *
+make_node(const char *dir, const char *name, mode_t type, dev_t dev)
+{
+	char *path = mu_join(dir, name);
+	if (mknod(path, type | 0600, dev) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
+static void
+char_device_unknown_to_sysfs_fails_with_realpath_errno(void **state)
+{
+	struct env *env = *state;
+	/* a major number reserved for local use, with no driver behind it */
+	char *path = make_node(env->dir, "cdev", S_IFCHR, makedev(240, 77));
+	if (path == NULL)
+		skip();	/* mknod not allowed here */
+	const char *msg = expect_failure(path, 0, 0, 0, ENOENT);
+	assert_prefix(msg, "realpath \"/sys/dev/char/240:77/subsystem\"");
+	/* before the flag check */
+	expect_failure(path, 0, 0x100, 0, ENOENT);
+	free(path);
+}
+
+static void
+block_device_fails_einval(void **state)
+{
+	struct env *env = *state;
+	char *path = make_node(env->dir, "bdev", S_IFBLK, makedev(7, 200));
+	if (path == NULL)
+		skip();	/* mknod not allowed here */
+	const char *msg = expect_failure(path, 0, 0, 0, EINVAL);
+	assert_string_equal(msg, "file type 060000 not supported");
+	free(path);
 }
 
 static void
@@ -1029,6 +1068,8 @@ main(void)
 		T(fifo_fails_einval_before_flag_checks),
 		T(socket_fails_einval),
 		T(non_dax_char_device_fails_einval_keeping_message),
+		T(char_device_unknown_to_sysfs_fails_with_realpath_errno),
+		T(block_device_fails_einval),
 		T(unknown_flag_fails_einval_before_length_checks),
 		T(create_with_negative_length_fails_einval),
 		T(length_without_create_fails_einval),
