@@ -29,15 +29,15 @@ region_is_eadr(const char *bus_dir, const char *region)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s/persistence_domain", bus_dir,
 		region);
+	/* a regular file itself, not a link to one, as PMDK's walk sees it */
 	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 
+	/* PMDK takes a domain it cannot open for "not eADR", silently */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set_errno(errno, "open(%s)", path);
-		return -1;
-	}
+	if (fd < 0)
+		return 0;
 	char buf[DOMAIN_MAX + 1];
 	ssize_t n = read(fd, buf, DOMAIN_MAX);
 	int oerrno = errno;
@@ -56,8 +56,9 @@ region_is_eadr(const char *bus_dir, const char *region)
 		err_set("read(%s) invalid format", path);
 		return -1;
 	}
-	buf[n] = '\0';
-	return strcmp(buf, "cpu_cache\n") == 0;
+	/* PMDK's comparison: the text before the final newline, as a string */
+	buf[n - 1] = '\0';
+	return strcmp(buf, "cpu_cache") == 0;
 }
 
 int

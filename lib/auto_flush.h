@@ -10,8 +10,8 @@
 /*
  * 1 if bus_dir holds at least one region and every region's
  * persistence_domain is "cpu_cache"; 0 if not (or no regions, or no such
- * directory); -1 if a persistence_domain file could not be read or is
- * malformed (message set).
+ * directory, or a persistence_domain cannot be opened); -1 if one could not
+ * be read or is malformed (message set).
  */
 int auto_flush_probe(const char *bus_dir);
 

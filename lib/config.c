@@ -28,7 +28,11 @@ tristate_of(const char *name)
 	return TRI_AUTO;
 }
 
-/* read_hint -- PMEM_MMAP_HINT: hexadecimal, 0x optional; else ignored (internal) */
+/*
+ * read_hint -- PMEM_MMAP_HINT: hexadecimal, 0x optional; ignored if no digit
+ * can be read or it overflows (internal). As in PMDK, whatever follows the
+ * digits is ignored: "0x10000000000zz" is a hint.
+ */
 static void
 read_hint(void)
 {
@@ -38,7 +42,7 @@ read_hint(void)
 	char *end;
 	errno = 0;
 	unsigned long long hint = strtoull(v, &end, 16);
-	if (errno != 0 || end == v || *end != '\0')
+	if (errno != 0 || end == v)
 		return;
 	Config.mmap_hint = (uintptr_t)hint;
 	Config.mmap_hint_set = true;
