@@ -16,11 +16,11 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 #include <libpmem.h>
 
 #include "chosen_check.h"
@@ -72,8 +72,8 @@ static const enum op Move_ops[] = {
 
 static const enum op Set_ops[] = { MEMSET, MEMSET_NODRAIN, MEMSET_PERSIST };
 
-/* flag sets that reach each of the three paths of a flag dispatch: the
- * length threshold, streaming, cached with flush, and cached without */
+/* flags that reach every path of the flag dispatch: none (the length
+ * decides), streaming, cached with flush, and cached without flush */
 static const unsigned Path_flags[] = { 0, F_NT, F_T, F_NOFLUSH };
 
 /* is_set -- the op fills rather than copies */
@@ -129,8 +129,8 @@ map(size_t len, int prot)
 	return p;
 }
 
-/* fill_pattern -- bytes that differ from their neighbours and from those of
- * any other seed, so a byte from a wrong place or a missed byte shows */
+/* fill_pattern -- pseudo-random bytes, a different run for each seed, so
+ * that a byte copied from a wrong place, or not copied, shows */
 static void
 fill_pattern(unsigned char *p, size_t len, uint64_t seed)
 {
