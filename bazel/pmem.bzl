@@ -21,6 +21,7 @@ LIB_COPTS = [
     "-std=gnu11",
     "-D_GNU_SOURCE",
     "-O2",
+    "-fPIC",
     "-fvisibility=hidden",
     "-Wmissing-prototypes",
 ] + WARNINGS
