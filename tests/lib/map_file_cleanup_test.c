@@ -28,38 +28,20 @@
 #define LEN_SENTINEL ((size_t)0xdeadbeef)
 #define PMEM_SENTINEL 0x5a5a
 
-struct env {
-	char *dir;
-	int fds;
-};
-
 /* setup -- a fresh directory, wrappers passing everything through */
 static int
 setup(void **state)
 {
-	struct env *env = calloc(1, sizeof(*env));
 	wrap_reset();
-	env->dir = mu_mkdtemp();
-	env->fds = mu_count_fds();
-	*state = env;
-	return 0;
+	return mu_setup(state);
 }
 
-/* teardown -- nothing mapped, no descriptor leaked */
+/* teardown -- wrappers off; nothing mapped, no descriptor leaked */
 static int
 teardown(void **state)
 {
-	struct env *env = *state;
 	wrap_reset();
-	int maps = mu_count_maps(env->dir);
-	int fds = mu_count_fds();
-	mu_rmtree(env->dir);
-	free(env->dir);
-	int expected_fds = env->fds;
-	free(env);
-	assert_int_equal(maps, 0);
-	assert_int_equal(fds, expected_fds);
-	return 0;
+	return mu_teardown(state);
 }
 
 /* forget_file -- closes the wrappers' copy of the last temporary file */
@@ -118,7 +100,7 @@ assert_file_is(const char *path, off_t size)
 static void
 new_file_is_removed_when_ftruncate_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	Wrap.ftruncate = EFBIG;
 	expect_failure(file, 4096, PMEM_FILE_CREATE, EFBIG, "ftruncate");
@@ -131,7 +113,7 @@ new_file_is_removed_when_ftruncate_fails(void **state)
 static void
 new_file_is_removed_when_fallocate_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	Wrap.fallocate = ENOSPC;
 	expect_failure(file, 4096, PMEM_FILE_CREATE, ENOSPC, "posix_fallocate");
@@ -146,7 +128,7 @@ new_file_is_removed_when_fallocate_fails(void **state)
 static void
 new_file_is_removed_when_mmap_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	/* refused MAP_SYNC, then the plain mapping fails too */
 	Wrap.map_sync = EOPNOTSUPP;
@@ -162,7 +144,7 @@ new_file_is_removed_when_mmap_fails(void **state)
 static void
 grown_file_gets_old_size_back_when_fallocate_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 5000, 0644);
 	Wrap.fallocate = ENOSPC;
@@ -176,7 +158,7 @@ grown_file_gets_old_size_back_when_fallocate_fails(void **state)
 static void
 grown_file_gets_old_size_back_when_mmap_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 5000, 0644);
 	Wrap.map_sync = EOPNOTSUPP;
@@ -190,7 +172,7 @@ grown_file_gets_old_size_back_when_mmap_fails(void **state)
 static void
 existing_file_is_kept_when_ftruncate_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 5000, 0644);
 	Wrap.ftruncate = EPERM;
@@ -202,7 +184,7 @@ existing_file_is_kept_when_ftruncate_fails(void **state)
 static void
 existing_file_is_kept_when_mapping_it_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 5000, 0644);
 	Wrap.map_sync = EOPNOTSUPP;
@@ -215,7 +197,7 @@ existing_file_is_kept_when_mapping_it_fails(void **state)
 static void
 tmpfile_leaves_nothing_when_fallocate_fails(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	Wrap.fallocate = ENOSPC;
 	expect_failure(env->dir, 4096, PMEM_FILE_CREATE | PMEM_FILE_TMPFILE,
 		ENOSPC, "posix_fallocate");
@@ -245,7 +227,7 @@ assert_tmpfile(off_t len)
 static void
 tmpfile_uses_o_tmpfile_first(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	mode_t old = umask(0);
 	size_t mapped = 0;
 	char *addr = pmem_map_file(env->dir, 8192,
@@ -268,7 +250,7 @@ tmpfile_uses_o_tmpfile_first(void **state)
 static void
 tmpfile_excl_asks_for_a_file_that_cannot_be_linked(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	size_t mapped = 0;
 	void *addr = pmem_map_file(env->dir, 4096, PMEM_FILE_CREATE |
 		PMEM_FILE_TMPFILE | PMEM_FILE_EXCL, 0644, &mapped, NULL);
@@ -281,7 +263,7 @@ tmpfile_excl_asks_for_a_file_that_cannot_be_linked(void **state)
 static void
 tmpfile_sparse_allocates_no_blocks(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	size_t mapped = 0;
 	void *addr = pmem_map_file(env->dir, 64 * 1024, PMEM_FILE_CREATE |
 		PMEM_FILE_TMPFILE | PMEM_FILE_SPARSE, 0644, &mapped, NULL);
@@ -319,21 +301,21 @@ map_tmpfile_by_fallback(const char *dir, int err)
 static void
 tmpfile_falls_back_to_mkstemp_without_o_tmpfile_support(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	map_tmpfile_by_fallback(env->dir, EOPNOTSUPP);
 }
 
 static void
 tmpfile_falls_back_to_mkstemp_on_eisdir_from_old_kernels(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	map_tmpfile_by_fallback(env->dir, EISDIR);
 }
 
 static void
 tmpfile_other_open_errors_are_final(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	Wrap.tmpfile = ENOSPC;
 	expect_failure(env->dir, 4096, PMEM_FILE_CREATE | PMEM_FILE_TMPFILE,
 		ENOSPC, "open");

@@ -39,38 +39,6 @@
 
 static size_t Pagesize;
 
-struct env {
-	char *dir;
-	int fds;
-};
-
-/* setup -- a fresh directory per test, and the descriptor count before it */
-static int
-setup(void **state)
-{
-	struct env *env = calloc(1, sizeof(*env));
-	env->dir = mu_mkdtemp();
-	env->fds = mu_count_fds();
-	*state = env;
-	return 0;
-}
-
-/* teardown -- nothing of the test's directory mapped, no descriptor leaked */
-static int
-teardown(void **state)
-{
-	struct env *env = *state;
-	int maps = mu_count_maps(env->dir);
-	int fds = mu_count_fds();
-	mu_rmtree(env->dir);
-	free(env->dir);
-	int expected_fds = env->fds;
-	free(env);
-	assert_int_equal(maps, 0);
-	assert_int_equal(fds, expected_fds);
-	return 0;
-}
-
 /* set_stale_message -- a message the failing call must replace */
 static const char *
 set_stale_message(void)
@@ -152,7 +120,7 @@ null_path_fails_einval(void **state)
 static void
 path_through_regular_file_fails_enotdir(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0644);
 	char *path = mu_join(file, "x");
@@ -168,7 +136,7 @@ path_through_regular_file_fails_enotdir(void **state)
 static void
 too_long_path_fails_enametoolong(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char name[NAME_MAX + 2];
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
@@ -188,7 +156,7 @@ too_long_path_fails_enametoolong(void **state)
 static void
 symlink_loop_fails_eloop(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *path = mu_join(env->dir, "loop");
 	assert_int_equal(symlink("loop", path), 0);
 	expect_failure(path, 0, 0, 0, ELOOP);
@@ -242,7 +210,7 @@ expect_denied(const char *path, size_t len, int flags, const char *prefix)
 static void
 unsearchable_directory_fails_eacces_at_access(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *sub = mu_join(env->dir, "locked");
 	assert_int_equal(mkdir(sub, 0700), 0);
 	char *file = mu_join(sub, "file");
@@ -256,7 +224,7 @@ unsearchable_directory_fails_eacces_at_access(void **state)
 static void
 read_only_file_fails_eacces_at_open(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "ro");
 	mu_make_file(file, 4096, 0444);
 	expect_denied(file, 0, 0, "open");
@@ -266,7 +234,7 @@ read_only_file_fails_eacces_at_open(void **state)
 static void
 create_in_read_only_directory_fails_eacces_at_open(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *sub = mu_join(env->dir, "ro");
 	assert_int_equal(mkdir(sub, 0555), 0);
 	char *file = mu_join(sub, "new");
@@ -279,7 +247,7 @@ create_in_read_only_directory_fails_eacces_at_open(void **state)
 static void
 fifo_fails_einval_before_flag_checks(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *path = mu_join(env->dir, "fifo");
 	assert_int_equal(mkfifo(path, 0644), 0);
 	const char *msg = expect_failure(path, 0, 0, 0, EINVAL);
@@ -293,7 +261,7 @@ fifo_fails_einval_before_flag_checks(void **state)
 static void
 socket_fails_einval(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *path = mu_join(env->dir, "sock");
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(s >= 0);
@@ -351,7 +319,7 @@ make_node(const char *dir, const char *name, mode_t type, dev_t dev)
 static void
 char_device_unknown_to_sysfs_fails_with_realpath_errno(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	/* a major number reserved for local use, with no driver behind it */
 	char *path = make_node(env->dir, "cdev", S_IFCHR, makedev(240, 77));
 	if (path == NULL)
@@ -366,7 +334,7 @@ char_device_unknown_to_sysfs_fails_with_realpath_errno(void **state)
 static void
 block_device_fails_einval(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *path = make_node(env->dir, "bdev", S_IFBLK, makedev(7, 200));
 	if (path == NULL)
 		skip();	/* mknod not allowed here */
@@ -378,7 +346,7 @@ block_device_fails_einval(void **state)
 static void
 unknown_flag_fails_einval_before_length_checks(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0644);
 	const char *msg = expect_failure(file, 0, 0x10, 0, EINVAL);
@@ -394,7 +362,7 @@ unknown_flag_fails_einval_before_length_checks(void **state)
 static void
 create_with_negative_length_fails_einval(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	const char *msg = expect_failure(file, SIZE_MAX, PMEM_FILE_CREATE,
 		0644, EINVAL);
@@ -407,7 +375,7 @@ create_with_negative_length_fails_einval(void **state)
 static void
 length_without_create_fails_einval(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0644);
 	const char *msg = expect_failure(file, 4096, 0, 0, EINVAL);
@@ -425,7 +393,7 @@ length_without_create_fails_einval(void **state)
 static void
 zero_length_with_create_fails_einval(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	const char *msg = expect_failure(file, 0, PMEM_FILE_CREATE, 0644,
 		EINVAL);
@@ -437,7 +405,7 @@ zero_length_with_create_fails_einval(void **state)
 static void
 tmpfile_without_create_fails_einval(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	const char *msg = expect_failure(env->dir, 0, PMEM_FILE_TMPFILE, 0,
 		EINVAL);
 	assert_string_equal(msg,
@@ -448,7 +416,7 @@ tmpfile_without_create_fails_einval(void **state)
 static void
 missing_file_fails_enoent_at_open(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "missing");
 	const char *msg = expect_failure(file, 0, 0, 0, ENOENT);
 	assert_prefix(msg, "open");
@@ -465,7 +433,7 @@ missing_file_fails_enoent_at_open(void **state)
 static void
 create_excl_on_existing_file_fails_eexist(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0644);
 	const char *msg = expect_failure(file, 8192,
@@ -479,7 +447,7 @@ create_excl_on_existing_file_fails_eexist(void **state)
 static void
 directory_fails_eisdir_at_open(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	const char *msg = expect_failure(env->dir, 0, 0, 0, EISDIR);
 	assert_prefix(msg, "open");
 	expect_failure(env->dir, 4096, PMEM_FILE_CREATE, 0644, EISDIR);
@@ -490,7 +458,7 @@ directory_fails_eisdir_at_open(void **state)
 static void
 huge_length_fails_efbig_at_ftruncate(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	const size_t huge = (size_t)1 << 50;
 	char *probe = mu_join(env->dir, "probe");
 	int fd = open(probe, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -514,7 +482,7 @@ huge_length_fails_efbig_at_ftruncate(void **state)
 static void
 empty_existing_file_fails_einval_at_mmap(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "empty");
 	mu_make_file(file, 0, 0644);
 	const char *msg = expect_failure(file, 0, 0, 0, EINVAL);
@@ -528,7 +496,7 @@ empty_existing_file_fails_einval_at_mmap(void **state)
 static void
 create_makes_file_of_exact_length(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	size_t mapped = 0;
 	char *addr = map_ok(file, 3 * 4096 + 5, PMEM_FILE_CREATE, 0644,
@@ -546,7 +514,7 @@ create_makes_file_of_exact_length(void **state)
 static void
 create_extends_existing_file_keeping_its_data(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 100, 0644);
 	size_t mapped = 0;
@@ -563,7 +531,7 @@ create_extends_existing_file_keeping_its_data(void **state)
 static void
 create_shrinks_existing_file(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 3 * 4096, 0644);
 	size_t mapped = 0;
@@ -578,7 +546,7 @@ create_shrinks_existing_file(void **state)
 static void
 create_mode_is_filtered_by_umask(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *a = mu_join(env->dir, "a");
 	char *b = mu_join(env->dir, "b");
 	size_t mapped;
@@ -599,7 +567,7 @@ create_mode_is_filtered_by_umask(void **state)
 static void
 create_keeps_mode_of_existing_file(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0640);
 	size_t mapped;
@@ -612,7 +580,7 @@ create_keeps_mode_of_existing_file(void **state)
 static void
 create_excl_makes_new_file(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "new");
 	size_t mapped;
 	void *addr = map_ok(file, 4096, PMEM_FILE_CREATE | PMEM_FILE_EXCL,
@@ -635,7 +603,7 @@ blocks_of(const char *path)
 static void
 sparse_create_allocates_no_blocks(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *sparse = mu_join(env->dir, "sparse");
 	char *full = mu_join(env->dir, "full");
 	size_t mapped;
@@ -655,7 +623,7 @@ sparse_create_allocates_no_blocks(void **state)
 static void
 excl_and_sparse_without_create_are_ignored(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 5000, 0644);
 	const int flags[] = {
@@ -676,7 +644,7 @@ excl_and_sparse_without_create_are_ignored(void **state)
 static void
 tmpfile_creates_unlinked_file_in_directory(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	size_t mapped = 0;
 	char *addr = map_ok(env->dir, 3 * 4096,
 		PMEM_FILE_CREATE | PMEM_FILE_TMPFILE, 0644, &mapped);
@@ -731,7 +699,7 @@ stat_tmpfile(const char *dir, size_t len, int flags, struct stat *st)
 static void
 tmpfile_is_0600_unlinked_and_allocated(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	struct stat st;
 	if (!stat_tmpfile(env->dir, 3 * 4096, 0, &st))
 		skip();	/* /proc/self/map_files cannot be opened here */
@@ -745,7 +713,7 @@ tmpfile_is_0600_unlinked_and_allocated(void **state)
 static void
 tmpfile_sparse_allocates_no_blocks(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	struct stat st;
 	if (!stat_tmpfile(env->dir, 64 * KIB, PMEM_FILE_SPARSE | PMEM_FILE_EXCL,
 			&st))
@@ -757,7 +725,7 @@ tmpfile_sparse_allocates_no_blocks(void **state)
 static void
 tmpfile_in_regular_file_fails_enotdir(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0644);
 	expect_failure(file, 4096, PMEM_FILE_CREATE | PMEM_FILE_TMPFILE, 0,
@@ -770,7 +738,7 @@ tmpfile_in_regular_file_fails_enotdir(void **state)
 static void
 tmpfile_in_missing_directory_fails_enoent(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *missing = mu_join(env->dir, "missing");
 	expect_failure(missing, 4096, PMEM_FILE_CREATE | PMEM_FILE_TMPFILE, 0,
 		ENOENT);
@@ -783,7 +751,7 @@ tmpfile_in_missing_directory_fails_enoent(void **state)
 static void
 existing_file_maps_exact_unrounded_length(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4097, 0644);
 	size_t mapped = 0;
@@ -799,7 +767,7 @@ existing_file_maps_exact_unrounded_length(void **state)
 static void
 out_parameters_may_be_null(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	void *addr = pmem_map_file(file, 4096, PMEM_FILE_CREATE, 0644, NULL,
 		NULL);
@@ -812,7 +780,7 @@ out_parameters_may_be_null(void **state)
 static void
 writes_through_mapping_are_visible_to_read(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	size_t mapped;
 	char *addr = map_ok(file, 8192, PMEM_FILE_CREATE, 0644, &mapped);
@@ -836,7 +804,7 @@ writes_through_mapping_are_visible_to_read(void **state)
 static void
 mapping_is_shared_and_writable_whole_file(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 3 * 4096, 0644);
 	size_t mapped;
@@ -853,7 +821,7 @@ mapping_is_shared_and_writable_whole_file(void **state)
 static void
 small_mapping_is_2mib_aligned(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	for (int i = 0; i < 4; i++) {
 		size_t mapped;
@@ -882,7 +850,7 @@ map_sparse(const char *dir, size_t len)
 static void
 mapping_below_2gib_is_2mib_aligned(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	size_t len = 2 * GIB - 4096;
 	void *addr = map_sparse(env->dir, len);
 	assert_int_equal((uintptr_t)addr % (2 * MIB), 0);
@@ -892,7 +860,7 @@ mapping_below_2gib_is_2mib_aligned(void **state)
 static void
 mapping_of_2gib_or_more_is_1gib_aligned(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	/* twice, since a 2 MiB-aligned address is 1 GiB-aligned by chance
 	 * once in 512 */
 	for (int i = 0; i < 2; i++) {
@@ -906,7 +874,7 @@ mapping_of_2gib_or_more_is_1gib_aligned(void **state)
 static void
 map_sync_refused_here_so_mapping_is_not_pmem(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	mu_make_file(file, 4096, 0644);
 	int fd = open(file, O_RDWR | O_CLOEXEC);
@@ -959,7 +927,7 @@ is_pmem_is_0_for_memory_not_mapped_as_pmem(void **state)
 static void
 unmap_whole_mapping_removes_it(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	size_t mapped;
 	void *addr = map_ok(file, 5000, PMEM_FILE_CREATE, 0644, &mapped);
@@ -973,7 +941,7 @@ unmap_whole_mapping_removes_it(void **state)
 static void
 unmap_middle_page_keeps_outer_pages(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *file = mu_join(env->dir, "file");
 	size_t mapped;
 	char *addr = map_ok(file, 3 * Pagesize, PMEM_FILE_CREATE, 0644,
@@ -1056,7 +1024,7 @@ int
 main(void)
 {
 	Pagesize = (size_t)sysconf(_SC_PAGESIZE);
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, mu_setup, mu_teardown)
 	const struct CMUnitTest tests[] = {
 		T(null_path_fails_einval),
 		T(path_through_regular_file_fails_enotdir),

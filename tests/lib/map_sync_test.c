@@ -30,45 +30,26 @@
 
 static size_t Pg;
 
-struct env {
-	char *dir;
-	int fds;
-	int files;
-};
-
 /* setup -- a fresh directory; MAP_SYNC succeeds */
 static int
 setup(void **state)
 {
-	struct env *env = calloc(1, sizeof(*env));
 	wrap_reset();
 	Wrap.map_sync = WRAP_SUCCEED;
-	env->dir = mu_mkdtemp();
-	env->fds = mu_count_fds();
-	*state = env;
-	return 0;
+	return mu_setup(state);
 }
 
-/* teardown -- nothing mapped, no descriptor leaked */
+/* teardown -- wrappers off; nothing mapped, no descriptor leaked */
 static int
 teardown(void **state)
 {
-	struct env *env = *state;
 	wrap_reset();
-	int maps = mu_count_maps(env->dir);
-	int fds = mu_count_fds();
-	mu_rmtree(env->dir);
-	free(env->dir);
-	int expected_fds = env->fds;
-	free(env);
-	assert_int_equal(maps, 0);
-	assert_int_equal(fds, expected_fds);
-	return 0;
+	return mu_teardown(state);
 }
 
 /* map_new -- maps a new file of len bytes; is_pmem must be as expected */
 static char *
-map_new(struct env *env, size_t len, int expect_pmem)
+map_new(struct mu_env *env, size_t len, int expect_pmem)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "f%d", env->files++);
@@ -97,7 +78,7 @@ free_area(size_t len)
 static void
 map_sync_is_tried_first_with_validate(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *addr = map_new(env, Pg, 1);
 	assert_int_equal(Seen.map_sync_calls, 1);
 	assert_int_equal(Seen.map_shared_calls, 0);
@@ -111,7 +92,7 @@ map_sync_is_tried_first_with_validate(void **state)
 static void
 map_sync_mapping_is_pmem_over_every_subrange(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	size_t len = 3 * Pg;
 	char *addr = map_new(env, len, 1);
 	assert_int_equal(pmem_is_pmem(addr, len), 1);
@@ -133,7 +114,7 @@ map_sync_mapping_is_pmem_over_every_subrange(void **state)
 static void
 map_sync_file_of_odd_length_is_pmem_for_its_length(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *addr = map_new(env, Pg + 1, 1);
 	assert_int_equal(pmem_is_pmem(addr, Pg + 1), 1);
 	assert_int_equal(pmem_unmap(addr, Pg + 1), 0);
@@ -143,7 +124,7 @@ map_sync_file_of_odd_length_is_pmem_for_its_length(void **state)
 static void
 adjacent_map_sync_mappings_are_pmem_together(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *area = free_area(5 * Pg);
 	Wrap.map_addr = area;
 	char *a = map_new(env, 2 * Pg, 1);
@@ -164,7 +145,7 @@ adjacent_map_sync_mappings_are_pmem_together(void **state)
 static void
 gap_between_map_sync_mappings_is_not_pmem(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *area = free_area(5 * Pg);
 	Wrap.map_addr = area;
 	char *a = map_new(env, 2 * Pg, 1);
@@ -181,7 +162,7 @@ gap_between_map_sync_mappings_is_not_pmem(void **state)
 static void
 fallback_mapping_next_to_map_sync_one_is_not_pmem(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *area = free_area(4 * Pg);
 	Wrap.map_addr = area;
 	char *a = map_new(env, 2 * Pg, 1);
@@ -198,7 +179,7 @@ fallback_mapping_next_to_map_sync_one_is_not_pmem(void **state)
 static void
 unmap_of_middle_page_splits_the_pmem_range(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *addr = map_new(env, 3 * Pg, 1);
 	assert_int_equal(pmem_unmap(addr + Pg, Pg), 0);
 	assert_int_equal(pmem_is_pmem(addr, Pg), 1);
@@ -219,7 +200,7 @@ unmap_of_middle_page_splits_the_pmem_range(void **state)
 static void
 unmap_spanning_two_pmem_ranges_trims_both(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *area = free_area(4 * Pg);
 	Wrap.map_addr = area;
 	char *a = map_new(env, 2 * Pg, 1);
@@ -238,7 +219,7 @@ unmap_spanning_two_pmem_ranges_trims_both(void **state)
 static void
 munmap_leaves_stale_range_so_next_mapping_there_fails_enomem(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *area = free_area(3 * Pg);
 	Wrap.map_addr = area;
 	char *a = map_new(env, 3 * Pg, 1);
@@ -285,7 +266,7 @@ munmap_leaves_stale_range_so_next_mapping_there_fails_enomem(void **state)
 
 /* expect_final -- a MAP_SYNC failure with err is reported, no fallback */
 static void
-expect_final(struct env *env, int err)
+expect_final(struct mu_env *env, int err)
 {
 	char *file = mu_join(env->dir, "file");
 	Wrap.map_sync = err;
@@ -309,7 +290,7 @@ expect_final(struct env *env, int err)
 static void
 map_sync_errors_other_than_unsupported_are_final(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	const int errs[] = { ENOMEM, EACCES, ENODEV, EAGAIN, EPERM, ENXIO };
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 		expect_final(env, errs[i]);
@@ -320,7 +301,7 @@ map_sync_errors_other_than_unsupported_are_final(void **state)
 static void
 map_sync_refused_as_unsupported_falls_back_to_plain_shared(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	const int errs[] = { EINVAL, EOPNOTSUPP };
 	for (size_t i = 0; i < 2; i++) {
 		Wrap.map_sync = errs[i];
@@ -338,7 +319,7 @@ map_sync_refused_as_unsupported_falls_back_to_plain_shared(void **state)
 static void
 deep_drain_and_msync_of_map_sync_range_succeed(void **state)
 {
-	struct env *env = *state;
+	struct mu_env *env = *state;
 	char *addr = map_new(env, 2 * Pg, 1);
 	memset(addr, 7, 2 * Pg);
 	assert_int_equal(pmem_deep_drain(addr, 2 * Pg), 0);

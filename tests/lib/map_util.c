@@ -1,6 +1,12 @@
 /*
  * map_util.c -- helpers for the pmem_map_file tests.
  */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -239,4 +245,31 @@ mu_without_dac_override(void (*fn)(void *arg), void *arg)
 		die("pthread_create");
 	pthread_join(t, NULL);
 	return job.dropped;
+}
+
+int
+mu_setup(void **state)
+{
+	struct mu_env *env = calloc(1, sizeof(*env));
+	if (env == NULL)
+		die("calloc");
+	env->dir = mu_mkdtemp();
+	env->fds = mu_count_fds();
+	*state = env;
+	return 0;
+}
+
+int
+mu_teardown(void **state)
+{
+	struct mu_env *env = *state;
+	int maps = mu_count_maps(env->dir);
+	int fds = mu_count_fds();
+	mu_rmtree(env->dir);
+	free(env->dir);
+	int expected_fds = env->fds;
+	free(env);
+	assert_int_equal(maps, 0);
+	assert_int_equal(fds, expected_fds);
+	return 0;
 }

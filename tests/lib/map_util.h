@@ -9,6 +9,20 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* A test's own directory, for the cmocka fixtures below. */
+struct mu_env {
+	char *dir;	/* fresh, removed at teardown */
+	int fds;	/* descriptors open before the test */
+	int files;	/* for tests that number the files they make */
+};
+
+/* cmocka setup: a fresh directory and the descriptor count before the test. */
+int mu_setup(void **state);
+
+/* cmocka teardown: nothing of the test's directory is mapped and no
+ * descriptor leaked; removes the directory. */
+int mu_teardown(void **state);
+
 /* A new empty directory under $TEST_TMPDIR (or /tmp); free() it. */
 char *mu_mkdtemp(void);
 
