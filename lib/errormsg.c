@@ -22,7 +22,6 @@
 #define FALLBACK_MAX 256
 
 static __thread char *Errormsg;
-static __thread size_t Errormsg_size;
 static __thread char Fallback[FALLBACK_MAX];
 
 static pthread_once_t Key_once = PTHREAD_ONCE_INIT;
@@ -46,13 +45,18 @@ buffer(void)
 	char *b = Key_ok ? calloc(1, ERRORMSG_MAX) : NULL;
 	if (b != NULL && pthread_setspecific(Key, b) == 0) {
 		Errormsg = b;
-		Errormsg_size = ERRORMSG_MAX;
 	} else {
 		free(b);
 		Errormsg = Fallback;
-		Errormsg_size = sizeof(Fallback);
 	}
 	return Errormsg;
+}
+
+/* capacity -- size of this thread's buffer, once it has one (internal) */
+static size_t
+capacity(void)
+{
+	return Errormsg == Fallback ? sizeof(Fallback) : ERRORMSG_MAX;
 }
 
 /* vformat -- writes a formatted message into the buffer (internal) */
@@ -60,12 +64,12 @@ static size_t
 vformat(const char *fmt, va_list ap)
 {
 	char *b = buffer();
-	int n = vsnprintf(b, Errormsg_size, fmt, ap);
+	int n = vsnprintf(b, capacity(), fmt, ap);
 	if (n < 0) {
 		b[0] = '\0';
 		return 0;
 	}
-	return (size_t)n < Errormsg_size ? (size_t)n : Errormsg_size - 1;
+	return (size_t)n < capacity() ? (size_t)n : capacity() - 1;
 }
 
 void
@@ -89,7 +93,7 @@ err_set_errno(int errnum, const char *fmt, ...)
 	char tmp[256];
 	/* the GNU strerror_r returns a pointer, not always into tmp */
 	const char *text = strerror_r(errnum, tmp, sizeof(tmp));
-	snprintf(Errormsg + n, Errormsg_size - n, ": %s", text);
+	snprintf(Errormsg + n, capacity() - n, ": %s", text);
 	log_write(LOG_ERROR, "%s", Errormsg);
 }
 

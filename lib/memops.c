@@ -30,9 +30,7 @@ memmove_nodrain_flushing(void *dst, const void *src, size_t len,
 		Engine.mov_noflush(dst, src, len);
 	else if (flags & STREAM_FLAGS)
 		Engine.mov_nt(dst, src, len);
-	else if (flags & CACHED_FLAGS)
-		Engine.mov_t(dst, src, len);
-	else if (len < Movnt_threshold)
+	else if ((flags & CACHED_FLAGS) || len < Movnt_threshold)
 		Engine.mov_t(dst, src, len);
 	else
 		Engine.mov_nt(dst, src, len);
@@ -48,9 +46,7 @@ memset_nodrain_flushing(void *dst, int c, size_t len, unsigned flags)
 		Engine.set_noflush(dst, c, len);
 	else if (flags & STREAM_FLAGS)
 		Engine.set_nt(dst, c, len);
-	else if (flags & CACHED_FLAGS)
-		Engine.set_t(dst, c, len);
-	else if (len < Movnt_threshold)
+	else if ((flags & CACHED_FLAGS) || len < Movnt_threshold)
 		Engine.set_t(dst, c, len);
 	else
 		Engine.set_nt(dst, c, len);

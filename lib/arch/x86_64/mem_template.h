@@ -30,7 +30,8 @@
 
 #define LINES_PER_WC_FENCE 12
 
-/* wc_fence -- with the WC workaround, SFENCE after every 12 streamed lines */
+/* wc_fence -- with the WC workaround, SFENCE after every 12 streamed lines
+ * (wc is only ever true for streaming bodies) */
 ALWAYS_INLINE void
 wc_fence(bool wc, size_t *lines, size_t n)
 {
@@ -93,14 +94,12 @@ mov_body(enum flush_kind k, bool nt, bool wc, char *d, const char *s,
 			put_line(k, nt, d + 64, b);
 			put_line(k, nt, d + 128, c);
 			put_line(k, nt, d + 192, e);
-			if (nt)
-				wc_fence(wc, &streamed, 4);
+			wc_fence(wc, &streamed, 4);
 			d += 256, s += 256, len -= 256;
 		}
 		while (len >= CACHELINE) {
 			put_line(k, nt, d, line_load(s));
-			if (nt)
-				wc_fence(wc, &streamed, 1);
+			wc_fence(wc, &streamed, 1);
 			d += 64, s += 64, len -= 64;
 		}
 		if (len != 0)
@@ -121,14 +120,12 @@ mov_body(enum flush_kind k, bool nt, bool wc, char *d, const char *s,
 			put_line(k, nt, de + 128, c);
 			put_line(k, nt, de + 64, b);
 			put_line(k, nt, de, a);
-			if (nt)
-				wc_fence(wc, &streamed, 4);
+			wc_fence(wc, &streamed, 4);
 		}
 		while (len >= CACHELINE) {
 			de -= 64, se -= 64, len -= 64;
 			put_line(k, nt, de, line_load(se));
-			if (nt)
-				wc_fence(wc, &streamed, 1);
+			wc_fence(wc, &streamed, 1);
 		}
 		if (len != 0)
 			put_edge(k, false, d, s, len);
@@ -169,14 +166,12 @@ set_body(enum flush_kind k, bool nt, bool wc, char *d, int c, size_t len)
 		put_line(k, nt, d + 64, v);
 		put_line(k, nt, d + 128, v);
 		put_line(k, nt, d + 192, v);
-		if (nt)
-			wc_fence(wc, &streamed, 4);
+		wc_fence(wc, &streamed, 4);
 		d += 256, len -= 256;
 	}
 	while (len >= CACHELINE) {
 		put_line(k, nt, d, v);
-		if (nt)
-			wc_fence(wc, &streamed, 1);
+		wc_fence(wc, &streamed, 1);
 		d += 64, len -= 64;
 	}
 	if (len != 0)
