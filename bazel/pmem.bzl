@@ -33,7 +33,11 @@ def pmem_library(name, insn, visibility = None):
     or the counting ones for tests. Everything is alwayslink, so that a shared
     library built from it holds every entry point.
     """
-    includes = ["-I" + repo_path("lib"), "-I" + repo_path("lib/arch/x86_64")]
+    includes = [
+        "-I" + repo_path("lib"),
+        "-I" + repo_path("lib/arch/x86_64"),
+        "-I" + repo_path("emu"),
+    ]
     copts = LIB_COPTS + includes
     hdrs = native.glob(["*.h", "arch/*.h", "arch/x86_64/*.h"])
     for isa, flag in [("avx", "-mavx"), ("avx512f", "-mavx512f")]:
@@ -55,6 +59,7 @@ def pmem_library(name, insn, visibility = None):
         deps = [
             insn,
             ":libpmem_h",
+            "//emu",
             ":%s_avx" % name,
             ":%s_avx512f" % name,
         ],

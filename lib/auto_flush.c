@@ -18,6 +18,7 @@
 #include "libpmem.h"
 #include "api.h"
 #include "auto_flush.h"
+#include "emu.h"
 #include "errormsg.h"
 
 #define DOMAIN_MAX 32
@@ -89,5 +90,7 @@ auto_flush_probe(const char *bus_dir)
 PMEM_API int
 pmem_has_auto_flush(void)
 {
+	if (Emu_domain != EMU_OFF)
+		return emu_has_auto_flush();
 	return auto_flush_probe(ND_BUS_DEVICES);
 }

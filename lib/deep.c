@@ -11,6 +11,7 @@
 #include "libpmem.h"
 #include "api.h"
 #include "devdax.h"
+#include "emu.h"
 #include "ops.h"
 #include "ranges.h"
 
@@ -31,6 +32,8 @@ deep_drain_part(uintptr_t start, uintptr_t end, const struct range *r,
 		devdax_region_deep_flush(r->region_id);
 		return 0;
 	}
+	if (r != NULL && r->type == RANGE_EMULATED)
+		return emu_sync((const void *)start, end - start);
 	return pmem_msync((const void *)start, end - start);
 }
 

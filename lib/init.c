@@ -13,7 +13,9 @@
  *     with PMEM_NO_FLUSH=0, otherwise not iff every NVDIMM region reports
  *     eADR (cpu_cache persistence domain) right now;
  *  3. the flush instruction, the fence and the copy engine with its streaming
- *     threshold, which depend on the CPU (arch/<cpu>/init.c).
+ *     threshold, which depend on the CPU (arch/<cpu>/init.c);
+ *  4. with PMEM_EMULATE, the emulated flush and drain (emu/), which replace
+ *     the hardware ones in Ops and keep the copy engine.
  *
  * Decided later, lazily: the PMEM_IS_PMEM_FORCE policy (is_pmem.c), at the
  * first pmem_is_pmem() call, as PMDK does.
@@ -24,6 +26,7 @@
 #include "arch/arch.h"
 #include "auto_flush.h"
 #include "config.h"
+#include "emu.h"
 #include "errormsg.h"
 #include "log.h"
 #include "ops.h"
@@ -61,10 +64,17 @@ pmem_init(void)
 	Pagesize = ps > 0 ? (size_t)ps : 4096;
 	config_read();
 	log_init(Config.log_level, Config.log_file);
+	emu_configure();
 
 	Chosen.mode = "hardware";
 	Chosen.flush_needed = decide_flush(&Chosen.flush_reason);
 	arch_init(&Ops, Chosen.flush_needed);
+	if (Emu_domain != EMU_OFF) {
+		/* same copy engine, emulated flush and drain */
+		emu_install(&Ops);
+		Chosen.mode = Emu_domain == EMU_ADR ? "emulated ADR" :
+			"emulated eADR";
+	}
 
 	log_write(LOG_INFO, "mode %s; flush %s (%s: %s); drain %s; engine %s; "
 		"streaming from %zu bytes (%s)%s", Chosen.mode, Chosen.flush,
@@ -77,6 +87,7 @@ pmem_init(void)
 __attribute__((destructor)) static void
 pmem_fini(void)
 {
+	emu_fini();
 	log_fini();
 	err_fini();
 }

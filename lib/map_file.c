@@ -27,6 +27,7 @@
 #include "libpmem.h"
 #include "api.h"
 #include "devdax.h"
+#include "emu.h"
 #include "errormsg.h"
 #include "log.h"
 #include "map_hint.h"
@@ -151,19 +152,25 @@ map_shared(int fd, size_t len, bool *map_sync)
 
 /* finish -- maps the open file, records it, fills the out-parameters (internal) */
 static void *
-finish(struct opened *o, size_t len, bool devdax, int region,
+finish(struct opened *o, const char *name, size_t len, bool devdax, int region,
 		size_t *mapped_lenp, int *is_pmemp)
 {
 	bool map_sync = false;
-	void *addr = map_shared(o->fd, len, &map_sync);
+	/* a file under emulation is pmem, as on DAX; a device DAX is real */
+	bool emulated = Emu_domain != EMU_OFF && !devdax;
+	void *addr = emulated ? emu_map(o->fd, len, map_hint(len), name) :
+		map_shared(o->fd, len, &map_sync);
 	if (addr == MAP_FAILED) {
 		int oerrno = errno;
 		err_set_errno(oerrno, "mmap %zu bytes", len);
 		return fail(o, oerrno);
 	}
-	if (devdax || map_sync) {
-		if (ranges_add(addr, len, devdax ? RANGE_DEVDAX : RANGE_MAP_SYNC,
-				region) != 0) {
+	if (devdax || map_sync || emulated) {
+		enum range_type type = devdax ? RANGE_DEVDAX :
+			emulated ? RANGE_EMULATED : RANGE_MAP_SYNC;
+		if (ranges_add(addr, len, type, region) != 0) {
+			if (emulated)
+				emu_unmap(addr, len);
 			munmap(addr, len);
 			err_set_errno(ENOMEM, "duplicated persistent memory range; "
 				"presumably unmapped with munmap() instead of "
@@ -173,7 +180,8 @@ finish(struct opened *o, size_t len, bool devdax, int region,
 	}
 	close(o->fd);
 	log_write(LOG_CALL, "mapped %zu bytes at %p (%s)", len, addr,
-		devdax ? "device DAX" : map_sync ? "MAP_SYNC" : "MAP_SHARED");
+		devdax ? "device DAX" : emulated ? Chosen.mode :
+		map_sync ? "MAP_SYNC" : "MAP_SHARED");
 	if (mapped_lenp != NULL)
 		*mapped_lenp = len;
 	if (is_pmemp != NULL)
@@ -197,8 +205,8 @@ map_devdax(const char *path, const struct stat *st, size_t len, int flags,
 	struct opened o = { .fd = open(path, O_RDWR | O_CLOEXEC) };
 	if (o.fd < 0)
 		return fail_errno(NULL, errno, "open", path);
-	return finish(&o, (size_t)size, true, devdax_region(st), mapped_lenp,
-		is_pmemp);
+	return finish(&o, path, (size_t)size, true, devdax_region(st),
+		mapped_lenp, is_pmemp);
 }
 
 /* size_file -- sets the size of a file opened with CREATE (internal) */
@@ -308,7 +316,12 @@ pmem_map_file(const char *path, size_t len, int flags, mode_t mode,
 		}
 		len = (size_t)st.st_size;
 	}
-	return finish(&o, len, false, -1, mapped_lenp, is_pmemp);
+	char name[PATH_MAX + 32];
+	if (flags & PMEM_FILE_TMPFILE)
+		snprintf(name, sizeof(name), "unnamed file in %s", path);
+	else
+		snprintf(name, sizeof(name), "%s", path);
+	return finish(&o, name, len, false, -1, mapped_lenp, is_pmemp);
 }
 
 PMEM_API int
@@ -316,6 +329,9 @@ pmem_unmap(void *addr, size_t len)
 {
 	size_t rounded = (len + Pagesize - 1) & ~(Pagesize - 1);
 	ranges_remove(addr, rounded < len ? len : rounded);
+	/* emulated views first write back what a clean shutdown would */
+	if (Emu_domain != EMU_OFF)
+		emu_unmap(addr, len);
 	if (munmap(addr, len) != 0) {
 		int oerrno = errno;
 		err_set_errno(oerrno, "munmap");

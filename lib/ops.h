@@ -28,7 +28,8 @@ extern struct pmem_ops Ops;
 
 /* What was chosen at load, in words, for the log and the tools. */
 struct pmem_chosen {
-	const char *mode;		/* "hardware" */
+	const char *mode;		/* "hardware", "emulated ADR" or
+					 * "emulated eADR" */
 	const char *flush;		/* "clwb", "clflushopt" or "clflush" */
 	bool flush_needed;		/* false on eADR or with PMEM_NO_FLUSH=1 */
 	const char *flush_reason;	/* why flush_needed has its value */

@@ -8,8 +8,10 @@
 
 #include "libpmem.h"
 #include "api.h"
+#include "emu.h"
 #include "errormsg.h"
 #include "ops.h"
+#include "ranges.h"
 
 PMEM_API void
 pmem_flush(const void *addr, size_t len)
@@ -37,8 +39,9 @@ pmem_has_hw_drain(void)
 	return 0;
 }
 
-PMEM_API int
-pmem_msync(const void *addr, size_t len)
+/* msync_real -- msync(MS_SYNC) of the pages holding the range (internal) */
+static int
+msync_real(const void *addr, size_t len)
 {
 	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(Pagesize - 1);
 	len += (uintptr_t)addr - start;
@@ -49,4 +52,22 @@ pmem_msync(const void *addr, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* msync_part -- pmem_msync of one piece, emulated or not (internal) */
+static int
+msync_part(uintptr_t start, uintptr_t end, const struct range *r, void *arg)
+{
+	(void)arg;
+	if (r != NULL && r->type == RANGE_EMULATED)
+		return emu_sync((const void *)start, end - start);
+	return msync_real((const void *)start, end - start);
+}
+
+PMEM_API int
+pmem_msync(const void *addr, size_t len)
+{
+	if (Emu_domain != EMU_OFF && len != 0)
+		return ranges_walk(addr, len, msync_part, NULL);
+	return msync_real(addr, len);
 }

@@ -14,6 +14,7 @@
 enum range_type {
 	RANGE_MAP_SYNC,		/* file on fsdax, mapped with MAP_SYNC */
 	RANGE_DEVDAX,		/* device DAX character device */
+	RANGE_EMULATED,		/* emulated view of a file (PMEM_EMULATE) */
 };
 
 struct range {

@@ -1,0 +1,58 @@
+/*
+ * emu.h -- the emulation backend as the rest of the library sees it.
+ *
+ * With PMEM_EMULATE set, the file behind a pmem_map_file() mapping plays the
+ * persistent media and the process's view of it plays the CPU caches: stores
+ * reach the file only as the emulated durability domain (ADR or eADR) says
+ * they would reach real media. See emu/README-style notes in ops.c.
+ */
+#ifndef PMEM_EMU_H
+#define PMEM_EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ops.h"
+
+enum emu_domain {
+	EMU_OFF,	/* hardware paths */
+	EMU_ADR,	/* flushed and drained lines are durable */
+	EMU_EADR,	/* every cached store is durable; streamed data at drain */
+};
+
+/* The domain chosen at load; EMU_OFF unless PMEM_EMULATE selects one. */
+extern enum emu_domain Emu_domain;
+
+/*
+ * Reads PMEM_EMULATE and the other PMEM_EMULATE_* settings. A value that is
+ * not accepted ends the process (status 1) with one line naming the accepted
+ * values: a typo must not silently run the program unemulated.
+ */
+void emu_configure(void);
+
+/* Installs the emulated persistence calls in ops (after the hardware ones). */
+void emu_install(struct pmem_ops *ops);
+
+/* Answer of pmem_has_auto_flush() under emulation: 1 for eADR, else 0. */
+int emu_has_auto_flush(void);
+
+/*
+ * Maps len bytes of the open file fd (offset 0) as an emulated view near
+ * hint; name is used in messages. Returns the view, or MAP_FAILED with
+ * errno set. The descriptor stays the caller's.
+ */
+void *emu_map(int fd, size_t len, void *hint, const char *name);
+
+/*
+ * Unmaps the emulated views inside [addr, addr+len), writing back first what
+ * a clean shutdown writes back. Returns 0, or -1 with errno.
+ */
+int emu_unmap(void *addr, size_t len);
+
+/* Makes every line of [addr, addr+len) in emulated views durable now. */
+int emu_sync(const void *addr, size_t len);
+
+/* At exit: writes back the remaining views and the statistics. */
+void emu_fini(void);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * emu_int.h -- the emulation backend's own structures (internal to emu/).
+ *
+ * Model. The user's view of an emulated file plays the CPU caches and the
+ * file plays the persistent media:
+ *  - ADR: the view is a private (copy-on-write) mapping of the file, so a
+ *    store stays in the process until the library writes its line back; a
+ *    second, read-only shared mapping of the same bytes ("durable view")
+ *    shows what the file holds. pmem_flush records lines per thread and
+ *    pmem_drain writes them back.
+ *  - eADR: the view is a shared mapping, so every store is in the file at
+ *    once (it survives SIGKILL, which is all the process can lose). Pages that
+ *    receive streamed (non-temporal) data are made private until the next
+ *    drain, which writes them back and shares them again.
+ */
+#ifndef PMEM_EMU_INT_H
+#define PMEM_EMU_INT_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "emu.h"
+
+#define EMU_LINE 64u
+#define LINE_DOWN(x) ((x) & ~(uintptr_t)(EMU_LINE - 1))
+#define LINE_UP(x) (((x) + EMU_LINE - 1) & ~(uintptr_t)(EMU_LINE - 1))
+
+/* ---- settings (config.c) ---- */
+
+enum emu_io { EMU_IO_URING, EMU_IO_PWRITE };
+enum emu_on_error { EMU_ERR_ABORT, EMU_ERR_WARN };
+
+struct emu_settings {
+	bool strict;		/* PMEM_EMULATE_STRICT=1 */
+	bool fsync;		/* PMEM_EMULATE_FSYNC=1 */
+	enum emu_io io;		/* PMEM_EMULATE_IO */
+	enum emu_on_error on_error;	/* PMEM_EMULATE_ON_ERROR */
+	const char *stats;	/* PMEM_EMULATE_STATS, or NULL */
+	size_t gap;		/* bytes of durable content worth writing to
+				 * join two requests into one */
+};
+
+extern struct emu_settings Emu;
+
+/* ---- counters ---- */
+
+struct emu_counters {
+	uint64_t flushes;
+	uint64_t lines_flushed;
+	uint64_t redundant;
+	uint64_t drains;
+	uint64_t requests;
+	uint64_t bytes;
+	uint64_t never_flushed;
+};
+
+/* ---- views (views.c) ---- */
+
+/* The open file behind one or more views. */
+struct emu_file {
+	int fd;
+	unsigned refs;		/* views using it; under the registry lock */
+	char *name;		/* for messages */
+};
+
+struct emu_view {
+	uintptr_t base;		/* page aligned */
+	uintptr_t end;		/* base + mapped length (exclusive) */
+	off_t off;		/* file offset of base */
+	uint64_t id;		/* unique per view, never reused */
+	char *durable;		/* ADR: shared read-only twin of [base, end) */
+	struct emu_file *file;
+	struct emu_view *next_free;
+};
+
+/* A piece of a view: [start, end), absolute addresses inside v. */
+struct emu_run {
+	struct emu_view *v;
+	uintptr_t start;
+	uintptr_t end;
+};
+
+/*
+ * Registry of views. Lookups take the read lock; the per-thread cache in
+ * emu.c avoids even that while the registry version does not change.
+ */
+extern pthread_rwlock_t Emu_reg_lock;
+extern uint64_t Emu_reg_version;	/* atomic */
+
+/* View containing addr, or NULL; registry read-locked by the caller. */
+struct emu_view *views_find(uintptr_t addr);
+
+/* First view ending after addr, or NULL; read-locked by the caller. */
+struct emu_view *views_next(uintptr_t addr);
+
+/* Calls fn on every view, write-locked (at exit). */
+void views_each_locked(void (*fn)(struct emu_view *v));
+
+/* ---- write-back (writeback.c) ---- */
+
+/* Per-thread state: flushed lines waiting for a drain, the ring, buffers. */
+struct emu_pending {
+	uintptr_t start;	/* line aligned */
+	uintptr_t end;		/* line aligned, may pass the view's end */
+	uint64_t id;		/* view the lines were flushed in */
+};
+
+struct emu_req {
+	struct emu_file *file;
+	off_t off;
+	size_t len;
+	size_t iov_first;	/* index into the thread's iovec pool */
+	size_t iovcnt;
+	size_t done;		/* bytes written so far */
+};
+
+struct emu_thread {
+	struct emu_thread *prev, *next;	/* live threads, under Threads_lock */
+	struct emu_counters c;		/* written by the owner only */
+
+	struct emu_pending *pend;
+	size_t npend, cappend;
+
+	struct emu_run *runs;
+	size_t nruns, capruns;
+	struct emu_req *reqs;
+	size_t nreqs, capreqs;
+	struct iovec *iov;
+	size_t niov, capiov;
+
+	int ring_state;			/* 0 untried, 1 ready, -1 none */
+	pid_t ring_pid;			/* process that set the ring up */
+	struct io_uring ring;
+
+	struct emu_view *cached;	/* last view a flush hit */
+	uint64_t cached_version;
+};
+
+/* The calling thread's state, created on first use; NULL if out of memory. */
+struct emu_thread *emu_self(void);
+
+/* Adds n to a counter of the calling thread (relaxed, read at exit). */
+#define EMU_COUNT(t, field, n) \
+	__atomic_store_n(&(t)->c.field, (t)->c.field + (n), __ATOMIC_RELAXED)
+
+/* Purposes of a write-back, for the counters. */
+enum wb_kind {
+	WB_DRAIN,	/* flushed lines: equal lines count as redundant */
+	WB_SYNC,	/* msync / deep drain: equal lines skipped silently */
+	WB_SHUTDOWN,	/* unmap / exit: differing lines were never durable */
+	WB_PAGES,	/* eADR private pages: written whole */
+	WB_COUNT,	/* strict shutdown: count differing lines, write none */
+};
+
+/*
+ * Writes back t->runs (sorted by address, line aligned, inside their views)
+ * through io_uring or pwrite, coalescing neighbours; for ADR kinds only
+ * lines whose content differs from the durable view are written. Returns the
+ * number of lines that differed. Registry read-locked by the caller.
+ */
+size_t wb_runs(struct emu_thread *t, enum wb_kind kind);
+
+/* Adds a run to t->runs; -1 if out of memory. */
+int wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
+		uintptr_t end);
+
+/* wb_runs(t, WB_COUNT): the differing lines of t->runs, nothing written. */
+#define wb_count(t) wb_runs((t), WB_COUNT)
+
+/* "uring" or "pwrite": what write-backs go through (for the statistics). */
+const char *wb_io_name(void);
+
+/* Releases the ring of t (thread exit, or a child after fork). */
+void wb_ring_release(struct emu_thread *t, bool owner);
+
+/* ---- streamed data under eADR, shutdown, fork (views.c) ---- */
+
+/*
+ * Before a streaming copy to [dst, dst+len): makes its pages private, so
+ * that the data reaches the file only at the next drain. True if done, with
+ * locks held until emu_stream_end(); false if dst is not emulated.
+ */
+bool emu_stream_begin(void *dst, size_t len);
+void emu_stream_end(void);
+
+/* eADR drain: writes back the private pages and shares them again. */
+void emu_publish_streamed(struct emu_thread *t);
+
+/* At exit: the clean-shutdown write-back of every view. */
+void emu_views_fini(void);
+
+/* Around fork(): take and release the views' locks. */
+void emu_views_prefork(void);
+void emu_views_postfork(bool child);
+
+/* ---- finding written pages (scan.c) ---- */
+
+/*
+ * Adds to t->runs the pages of [start, end) inside view v that the process
+ * has written (copy-on-write pages of the private view). Returns 0, or -1 if
+ * they cannot be found, in which case the whole range is added.
+ */
+int scan_written(struct emu_thread *t, struct emu_view *v, uintptr_t start,
+		uintptr_t end);
+
+/* ---- messages ---- */
+
+/* One line on stderr prefixed "libpmem: ", for the emulator's notices. */
+void emu_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

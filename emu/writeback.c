@@ -1,0 +1,407 @@
+/*
+ * writeback.c -- turns lines to be made durable into write requests on the
+ * backing file and completes them, through io_uring or pwrite.
+ *
+ * Requests: neighbouring lines become one request. Two groups of lines with
+ * a short gap between them also become one request whose gap is filled from
+ * the durable view, that is with the file's own current content: a request
+ * costs microseconds of kernel work, copying a few KiB costs less, and the
+ * durable content never brings unflushed data along. (The kernel copies each
+ * page of a buffered write under that page's lock, so rewriting the file's
+ * own bytes cannot undo a concurrent write-back of another thread.)
+ *
+ * Completion: all requests of a drain are submitted at once, then waited
+ * for. Short writes are continued; a failed write ends the process unless
+ * PMEM_EMULATE_ON_ERROR=warn, since a lost write-back is lost durability and
+ * a void pmem_drain() cannot report it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "emu_int.h"
+
+#define RING_ENTRIES 64
+#define IOV_PER_REQ 1024	/* IOV_MAX */
+
+static int Uring_unavailable;	/* atomic: set once io_uring failed */
+
+/* grow -- makes room for one more element of size sz in *arr (internal) */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *p = realloc(*arr, ncap * sz);
+	if (p == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int
+wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
+		uintptr_t end)
+{
+	if (grow((void **)&t->runs, &t->capruns, t->nruns, sizeof(*t->runs)))
+		return -1;
+	t->runs[t->nruns++] = (struct emu_run){ v, start, end };
+	return 0;
+}
+
+/* cmp_run -- orders runs by address (internal) */
+static int
+cmp_run(const void *a, const void *b)
+{
+	const struct emu_run *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* add_iov -- appends one iovec to the pool; -1 if out of memory (internal) */
+static int
+add_iov(struct emu_thread *t, const void *base, size_t len)
+{
+	if (grow((void **)&t->iov, &t->capiov, t->niov, sizeof(*t->iov)))
+		return -1;
+	t->iov[t->niov++] = (struct iovec){ (void *)base, len };
+	return 0;
+}
+
+/* oom -- a write-back that cannot even be described (internal) */
+static void
+oom(void)
+{
+	emu_notice("out of memory while writing back emulated persistent "
+		"memory");
+	if (Emu.on_error == EMU_ERR_ABORT)
+		abort();
+}
+
+/*
+ * add_segment -- adds bytes [s, e) of view v to the requests, joining the
+ * last request when the gap is short and the durable view can fill it
+ * (internal)
+ */
+static void
+add_segment(struct emu_thread *t, struct emu_view *v, uintptr_t s,
+		uintptr_t e, uintptr_t *last_end, struct emu_view **last_v)
+{
+	struct emu_req *r = t->nreqs ? &t->reqs[t->nreqs - 1] : NULL;
+	bool join = r != NULL && *last_v == v && s >= *last_end &&
+		r->iovcnt + 2 <= IOV_PER_REQ &&
+		(s == *last_end ||
+		 (v->durable != NULL && s - *last_end <= Emu.gap));
+	if (join) {
+		if (s > *last_end) {
+			if (add_iov(t, v->durable + (*last_end - v->base),
+					s - *last_end) != 0)
+				goto nomem;
+			r->iovcnt++;
+		}
+		if (add_iov(t, (const void *)s, e - s) != 0)
+			goto nomem;
+		r->iovcnt++;
+		r->len += e - *last_end;
+	} else {
+		if (grow((void **)&t->reqs, &t->capreqs, t->nreqs,
+				sizeof(*t->reqs)) != 0)
+			goto nomem;
+		if (add_iov(t, (const void *)s, e - s) != 0)
+			goto nomem;
+		t->reqs[t->nreqs++] = (struct emu_req){
+			.file = v->file,
+			.off = v->off + (off_t)(s - v->base),
+			.len = e - s,
+			.iov_first = t->niov - 1,
+			.iovcnt = 1,
+		};
+	}
+	*last_end = e;
+	*last_v = v;
+	return;
+nomem:
+	oom();
+}
+
+/* failed -- reports a failed request and marks it finished (internal) */
+static void
+failed(struct emu_req *r, int err)
+{
+	emu_notice("write-back to %s at offset %jd failed: %s", r->file->name,
+		(intmax_t)(r->off + (off_t)r->done), strerror(err));
+	if (Emu.on_error == EMU_ERR_ABORT)
+		abort();
+	r->done = r->len;
+}
+
+/*
+ * advance -- records n more bytes of r written and moves its iovecs past
+ * them, for the continuation of a short write (internal)
+ */
+static void
+advance(struct emu_thread *t, struct emu_req *r, size_t n)
+{
+	r->done += n;
+	struct iovec *iov = &t->iov[r->iov_first];
+	while (n > 0 && r->iovcnt > 0) {
+		if (n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			r->iov_first++;
+			r->iovcnt--;
+		} else {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= n;
+			n = 0;
+		}
+	}
+}
+
+/* write_pwrite -- completes every request with pwritev (internal) */
+static void
+write_pwrite(struct emu_thread *t)
+{
+	for (size_t i = 0; i < t->nreqs; i++) {
+		struct emu_req *r = &t->reqs[i];
+		while (r->done < r->len) {
+			ssize_t n = pwritev(r->file->fd, &t->iov[r->iov_first],
+				(int)r->iovcnt, r->off + (off_t)r->done);
+			if (n > 0)
+				advance(t, r, (size_t)n);
+			else if (n < 0 && errno == EINTR)
+				continue;
+			else
+				failed(r, n < 0 ? errno : EIO);
+		}
+	}
+}
+
+/* sync_files -- fdatasync of every file written (internal) */
+static void
+sync_files(struct emu_thread *t)
+{
+	for (size_t i = 0; i < t->nreqs; i++) {
+		struct emu_file *f = t->reqs[i].file;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = t->reqs[j].file == f;
+		if (seen)
+			continue;
+		while (fdatasync(f->fd) != 0) {
+			if (errno == EINTR)
+				continue;
+			struct emu_req r = { .file = f };
+			failed(&r, errno);
+			break;
+		}
+	}
+}
+
+/* ring_ready -- sets up the calling thread's ring once; false if none (internal) */
+static bool
+ring_ready(struct emu_thread *t)
+{
+	if (t->ring_state != 0)
+		return t->ring_state > 0;
+	if (Emu.io == EMU_IO_PWRITE ||
+			__atomic_load_n(&Uring_unavailable, __ATOMIC_RELAXED)) {
+		t->ring_state = -1;
+		return false;
+	}
+	/*
+	 * One ring per thread, submitted to only by that thread: no lock on
+	 * the way, and task work runs when the thread waits, not on another
+	 * CPU (SINGLE_ISSUER | DEFER_TASKRUN, from Linux 6.1; plain before).
+	 */
+	struct io_uring_params p = { .flags = IORING_SETUP_SINGLE_ISSUER |
+		IORING_SETUP_DEFER_TASKRUN };
+	int ret = io_uring_queue_init_params(RING_ENTRIES, &t->ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(RING_ENTRIES, &t->ring, &p);
+	}
+	if (ret < 0) {
+		t->ring_state = -1;
+		if (__atomic_exchange_n(&Uring_unavailable, 1,
+				__ATOMIC_RELAXED) == 0)
+			emu_notice("io_uring unavailable (%s); emulated "
+				"write-back goes through pwrite", strerror(-ret));
+		return false;
+	}
+	t->ring_state = 1;
+	return true;
+}
+
+const char *
+wb_io_name(void)
+{
+	return Emu.io == EMU_IO_PWRITE ||
+		__atomic_load_n(&Uring_unavailable, __ATOMIC_RELAXED) ?
+		"pwrite" : "uring";
+}
+
+void
+wb_ring_release(struct emu_thread *t, bool owner)
+{
+	if (t->ring_state > 0) {
+		if (owner) {
+			io_uring_queue_exit(&t->ring);
+		} else {
+			/* a forked child: the ring is the parent's; drop our
+			 * copies of its descriptor and memory */
+			munmap(t->ring.sq.ring_ptr, t->ring.sq.ring_sz);
+			if (t->ring.cq.ring_ptr != t->ring.sq.ring_ptr)
+				munmap(t->ring.cq.ring_ptr, t->ring.cq.ring_sz);
+			munmap(t->ring.sq.sqes, t->ring.sq.ring_entries *
+				sizeof(struct io_uring_sqe));
+			close(t->ring.ring_fd);
+		}
+	}
+	t->ring_state = 0;
+}
+
+/*
+ * write_uring -- submits every unfinished request (up to the ring's size at
+ * a time), waits for all, and goes round again for continuations (internal)
+ */
+static void
+write_uring(struct emu_thread *t)
+{
+	size_t next = 0;	/* first request not yet known finished */
+	for (;;) {
+		while (next < t->nreqs && t->reqs[next].done == t->reqs[next].len)
+			next++;
+		if (next == t->nreqs)
+			return;
+		unsigned inflight = 0;
+		for (size_t i = next; i < t->nreqs && inflight < RING_ENTRIES;
+				i++) {
+			struct emu_req *r = &t->reqs[i];
+			if (r->done == r->len)
+				continue;
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+			if (sqe == NULL)
+				break;
+			io_uring_prep_writev(sqe, r->file->fd,
+				&t->iov[r->iov_first], (unsigned)r->iovcnt,
+				(uint64_t)(r->off + (off_t)r->done));
+			io_uring_sqe_set_data64(sqe, i);
+			inflight++;
+		}
+		int ret;
+		do {
+			ret = io_uring_submit_and_wait(&t->ring, inflight);
+		} while (ret == -EINTR);
+		if (ret < 0) {
+			/* the ring itself failed: finish with pwrite */
+			emu_notice("io_uring submission failed (%s); emulated "
+				"write-back goes through pwrite", strerror(-ret));
+			wb_ring_release(t, true);
+			t->ring_state = -1;
+			write_pwrite(t);
+			return;
+		}
+		while (inflight > 0) {
+			struct io_uring_cqe *cqe;
+			ret = io_uring_wait_cqe(&t->ring, &cqe);
+			if (ret == -EINTR)
+				continue;
+			if (ret < 0)
+				abort();	/* submitted, yet no completion */
+			struct emu_req *r = &t->reqs[io_uring_cqe_get_data64(cqe)];
+			int res = cqe->res;
+			io_uring_cqe_seen(&t->ring, cqe);
+			inflight--;
+			if (res > 0)
+				advance(t, r, (size_t)res);
+			else if (res != -EINTR && res != -EAGAIN)
+				failed(r, res < 0 ? -res : EIO);
+		}
+	}
+}
+
+size_t
+wb_runs(struct emu_thread *t, enum wb_kind kind)
+{
+	t->nreqs = 0;
+	t->niov = 0;
+	size_t differed = 0, redundant = 0;
+	if (t->nruns > 1)
+		qsort(t->runs, t->nruns, sizeof(*t->runs), cmp_run);
+
+	uintptr_t last_end = 0;
+	struct emu_view *last_v = NULL;
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct emu_run run = t->runs[i];
+		/* merge with the following overlapping or touching runs */
+		while (i + 1 < t->nruns && t->runs[i + 1].v == run.v &&
+				t->runs[i + 1].start <= run.end) {
+			i++;
+			if (t->runs[i].end > run.end)
+				run.end = t->runs[i].end;
+		}
+		struct emu_view *v = run.v;
+		if (run.start < last_end && last_v == v)
+			run.start = last_end;
+		if (run.end > v->end)
+			run.end = v->end;
+		if (run.start >= run.end)
+			continue;
+		if (kind == WB_COUNT) {
+			for (uintptr_t p = run.start; p < run.end; p += EMU_LINE) {
+				size_t n = run.end - p < EMU_LINE ?
+					run.end - p : EMU_LINE;
+				differed += memcmp((const void *)p, v->durable +
+					(p - v->base), n) != 0;
+			}
+			continue;
+		}
+		if (kind == WB_PAGES) {
+			add_segment(t, v, run.start, run.end, &last_end, &last_v);
+			continue;
+		}
+		/* only lines that differ from the file are written */
+		uintptr_t seg = 0;
+		for (uintptr_t p = run.start; p < run.end; p += EMU_LINE) {
+			size_t n = run.end - p < EMU_LINE ? run.end - p : EMU_LINE;
+			bool dirty = memcmp((const void *)p,
+				v->durable + (p - v->base), n) != 0;
+			if (dirty) {
+				differed++;
+				if (seg == 0)
+					seg = p;
+				continue;
+			}
+			redundant++;
+			if (seg != 0) {
+				add_segment(t, v, seg, p, &last_end, &last_v);
+				seg = 0;
+			}
+		}
+		if (seg != 0)
+			add_segment(t, v, seg, run.end, &last_end, &last_v);
+	}
+	t->nruns = 0;
+
+	if (kind == WB_DRAIN)
+		EMU_COUNT(t, redundant, redundant);
+	if (t->nreqs == 0)
+		return differed;
+	size_t bytes = 0;
+	for (size_t i = 0; i < t->nreqs; i++)
+		bytes += t->reqs[i].len;
+	EMU_COUNT(t, requests, t->nreqs);
+	EMU_COUNT(t, bytes, bytes);
+	if (ring_ready(t))
+		write_uring(t);
+	else
+		write_pwrite(t);
+	if (Emu.fsync)
+		sync_files(t);
+	return differed;
+}
