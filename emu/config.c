@@ -15,7 +15,7 @@
 
 enum emu_domain Emu_domain = EMU_OFF;
 struct emu_settings Emu = {
-	.io = EMU_IO_URING,
+	.io = EMU_IO_AUTO,
 	.on_error = EMU_ERR_ABORT,
 	.gap = 8192,
 };
@@ -67,7 +67,10 @@ emu_configure(void)
 		EMU_OFF, EMU_ADR, EMU_ADR, EMU_EADR,
 	};
 	static const char *const bools[] = { "0", "1", NULL };
-	static const char *const ios[] = { "uring", "pwrite", NULL };
+	static const char *const ios[] = { "auto", "uring", "pwrite", NULL };
+	static const enum emu_io io_of[] = {
+		EMU_IO_AUTO, EMU_IO_URING, EMU_IO_PWRITE,
+	};
 	static const char *const errs[] = { "abort", "warn", NULL };
 
 	Emu_domain = domain_of[choose("PMEM_EMULATE", domains,
@@ -75,8 +78,8 @@ emu_configure(void)
 	/* the other settings are checked even when emulation is off */
 	Emu.strict = choose("PMEM_EMULATE_STRICT", bools, "0, 1", 0) == 1;
 	Emu.fsync = choose("PMEM_EMULATE_FSYNC", bools, "0, 1", 0) == 1;
-	Emu.io = choose("PMEM_EMULATE_IO", ios, "uring, pwrite", 0) == 1 ?
-		EMU_IO_PWRITE : EMU_IO_URING;
+	Emu.io = io_of[choose("PMEM_EMULATE_IO", ios, "auto, uring, pwrite",
+		0)];
 	Emu.on_error = choose("PMEM_EMULATE_ON_ERROR", errs, "abort, warn",
 		0) == 1 ? EMU_ERR_WARN : EMU_ERR_ABORT;
 	const char *stats = secure_getenv("PMEM_EMULATE_STATS");

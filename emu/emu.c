@@ -96,7 +96,8 @@ view_of(struct emu_thread *t, uintptr_t addr)
 
 /* pend -- appends flushed lines [s, e) of view id to t (internal) */
 static void
-pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id)
+pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id,
+		bool stored)
 {
 	if (t->npend > 0) {
 		struct emu_pending *last = &t->pend[t->npend - 1];
@@ -105,6 +106,7 @@ pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id)
 				last->start = s;
 			if (e > last->end)
 				last->end = e;
+			last->stored = last->stored && stored;
 			return;
 		}
 	}
@@ -120,15 +122,16 @@ pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id)
 		t->pend = p;
 		t->cappend = cap;
 	}
-	t->pend[t->npend++] = (struct emu_pending){ s, e, id };
+	t->pend[t->npend++] = (struct emu_pending){ s, e, id, stored };
 }
 
 /*
  * record -- the flush of [addr, addr+len): counted, and under ADR its lines
- * of emulated views remembered for the drain (internal)
+ * of emulated views remembered for the drain; stored says the library has
+ * just written them (internal)
  */
 static void
-record(const void *addr, size_t len)
+record(const void *addr, size_t len, bool stored)
 {
 	if (len == 0)
 		return;
@@ -143,7 +146,7 @@ record(const void *addr, size_t len)
 		EMU_COUNT(t, flushes, 1);
 		EMU_COUNT(t, lines_flushed, (e - s) / EMU_LINE);
 		if (Emu_domain == EMU_ADR)
-			pend(t, s, e, v->id);
+			pend(t, s, e, v->id, stored);
 		return;
 	}
 	/* pieces in several views, or none */
@@ -155,13 +158,20 @@ record(const void *addr, size_t len)
 		uintptr_t b = e < LINE_UP(v->end) ? e : LINE_UP(v->end);
 		lines += (b - a) / EMU_LINE;
 		if (Emu_domain == EMU_ADR)
-			pend(t, a, b, v->id);
+			pend(t, a, b, v->id, stored);
 	}
 	pthread_rwlock_unlock(&Emu_reg_lock);
 	if (lines > 0) {
 		EMU_COUNT(t, flushes, 1);
 		EMU_COUNT(t, lines_flushed, lines);
 	}
+}
+
+/* emu_flush -- pmem_flush and pmem_deep_flush (internal) */
+static void
+emu_flush(const void *addr, size_t len)
+{
+	record(addr, len, false);
 }
 
 /* emu_drain -- writes back the calling thread's flushed lines (internal) */
@@ -180,7 +190,7 @@ emu_drain(void)
 			if (v == NULL || v->id != p->id)
 				continue;	/* unmapped since the flush */
 			uintptr_t end = p->end < v->end ? p->end : v->end;
-			if (wb_add_run(t, v, p->start, end) != 0) {
+			if (wb_add_run(t, v, p->start, end, p->stored) != 0) {
 				emu_notice("out of memory writing back");
 				if (Emu.on_error == EMU_ERR_ABORT)
 					abort();
@@ -218,7 +228,7 @@ emu_memmove_nodrain(void *dst, const void *src, size_t len, unsigned flags)
 	}
 	Engine.mov_noflush(dst, src, len);
 	if (!(flags & PMEM_F_MEM_NOFLUSH))
-		record(dst, len);
+		record(dst, len, true);
 	return dst;
 }
 
@@ -235,7 +245,7 @@ emu_memset_nodrain(void *dst, int c, size_t len, unsigned flags)
 	}
 	Engine.set_noflush(dst, c, len);
 	if (!(flags & PMEM_F_MEM_NOFLUSH))
-		record(dst, len);
+		record(dst, len, true);
 	return dst;
 }
 
@@ -276,8 +286,8 @@ emu_install(struct pmem_ops *ops)
 {
 	pthread_key_create(&Self_key, thread_gone);
 	pthread_atfork(prefork, postfork_parent, postfork_child);
-	ops->flush = record;
-	ops->deep_flush = record;
+	ops->flush = emu_flush;
+	ops->deep_flush = emu_flush;
 	ops->drain = emu_drain;
 	ops->memmove_nodrain = emu_memmove_nodrain;
 	ops->memset_nodrain = emu_memset_nodrain;

@@ -32,7 +32,13 @@
 
 /* ---- settings (config.c) ---- */
 
-enum emu_io { EMU_IO_URING, EMU_IO_PWRITE };
+/*
+ * How write-backs reach the file. AUTO: io_uring for files whose file
+ * system completes a buffered write at once (tried with RWF_NOWAIT, per
+ * file), pwritev on the draining thread for the others, where io_uring would
+ * hand every write to a kernel worker thread at many times the cost.
+ */
+enum emu_io { EMU_IO_AUTO, EMU_IO_URING, EMU_IO_PWRITE };
 enum emu_on_error { EMU_ERR_ABORT, EMU_ERR_WARN };
 
 struct emu_settings {
@@ -65,6 +71,8 @@ struct emu_counters {
 struct emu_file {
 	int fd;
 	unsigned refs;		/* views using it; under the registry lock */
+	int inline_writes;	/* atomic; AUTO: 0 untried, 1 io_uring
+				 * completes writes at once, -1 it does not */
 	char *name;		/* for messages */
 };
 
@@ -83,6 +91,7 @@ struct emu_run {
 	struct emu_view *v;
 	uintptr_t start;
 	uintptr_t end;
+	bool stored;		/* known written: skip the comparison */
 };
 
 /*
@@ -108,6 +117,8 @@ struct emu_pending {
 	uintptr_t start;	/* line aligned */
 	uintptr_t end;		/* line aligned, may pass the view's end */
 	uint64_t id;		/* view the lines were flushed in */
+	bool stored;		/* the library stored them (copy family): no
+				 * need to compare them with the file */
 };
 
 struct emu_req {
@@ -117,6 +128,7 @@ struct emu_req {
 	size_t iov_first;	/* index into the thread's iovec pool */
 	size_t iovcnt;
 	size_t done;		/* bytes written so far */
+	bool by_pwrite;		/* io_uring declined it: finish with pwrite */
 };
 
 struct emu_thread {
@@ -167,7 +179,7 @@ size_t wb_runs(struct emu_thread *t, enum wb_kind kind);
 
 /* Adds a run to t->runs; -1 if out of memory. */
 int wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
-		uintptr_t end);
+		uintptr_t end, bool stored);
 
 /* wb_runs(t, WB_COUNT): the differing lines of t->runs, nothing written. */
 #define wb_count(t) wb_runs((t), WB_COUNT)

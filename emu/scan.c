@@ -78,7 +78,7 @@ scan_ioctl(int pm, struct emu_thread *t, struct emu_view *v, uintptr_t start,
 			return -1;
 		}
 		for (int i = 0; i < n; i++)
-			if (wb_add_run(t, v, vec[i].start, vec[i].end) != 0)
+			if (wb_add_run(t, v, vec[i].start, vec[i].end, false) != 0)
 				return -1;
 		if (a.walk_end <= start)
 			return -1;
@@ -109,14 +109,14 @@ scan_read(int pm, struct emu_thread *t, struct emu_view *v, uintptr_t start,
 			if (written && run == 0)
 				run = page;
 			if (!written && run != 0) {
-				if (wb_add_run(t, v, run, page) != 0)
+				if (wb_add_run(t, v, run, page, false) != 0)
 					return -1;
 				run = 0;
 			}
 		}
 		start += (size_t)n / sizeof(ent[0]) * Pagesize;
 	}
-	if (run != 0 && wb_add_run(t, v, run, start) != 0)
+	if (run != 0 && wb_add_run(t, v, run, start, false) != 0)
 		return -1;
 	return 0;
 }
@@ -145,7 +145,7 @@ scan_written(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 	}
 	if (ret != 0) {
 		t->nruns = before;
-		if (wb_add_run(t, v, start, end) != 0)
+		if (wb_add_run(t, v, start, end, false) != 0)
 			return -1;
 	}
 	return 0;

@@ -183,7 +183,7 @@ streamed_add(struct emu_view *v, uintptr_t s, uintptr_t e)
 		i++;
 	memmove(&Streamed[i + 1], &Streamed[i],
 		(Nstreamed - i) * sizeof(*Streamed));
-	Streamed[i] = (struct emu_run){ v, s, e };
+	Streamed[i] = (struct emu_run){ v, s, e, true };
 	Nstreamed++;
 	return 0;
 }
@@ -265,7 +265,7 @@ publish(struct emu_thread *t, uintptr_t s, uintptr_t e, bool discard)
 		n++;
 		if (!discard)
 			wb_add_run(t, Streamed[i].v, Streamed[i].start,
-				Streamed[i].end);
+				Streamed[i].end, true);
 	}
 	if (n == 0)
 		return;
