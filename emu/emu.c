@@ -174,6 +174,27 @@ emu_flush(const void *addr, size_t len)
 	record(addr, len, false);
 }
 
+void
+emu_write_pending(struct emu_thread *t)
+{
+	if (t->npend == 0)
+		return;
+	for (size_t i = 0; i < t->npend; i++) {
+		struct emu_pending *p = &t->pend[i];
+		struct emu_view *v = views_find(p->start);
+		if (v == NULL || v->id != p->id)
+			continue;	/* unmapped since the flush */
+		uintptr_t end = p->end < v->end ? p->end : v->end;
+		if (wb_add_run(t, v, p->start, end, p->stored) != 0) {
+			emu_notice("out of memory writing back");
+			if (Emu.on_error == EMU_ERR_ABORT)
+				abort();
+		}
+	}
+	t->npend = 0;
+	wb_runs(t, WB_DRAIN);
+}
+
 /* emu_drain -- writes back the calling thread's flushed lines (internal) */
 static void
 emu_drain(void)
@@ -184,29 +205,14 @@ emu_drain(void)
 	EMU_COUNT(t, drains, 1);
 	if (t->npend > 0) {
 		pthread_rwlock_rdlock(&Emu_reg_lock);
-		for (size_t i = 0; i < t->npend; i++) {
-			struct emu_pending *p = &t->pend[i];
-			struct emu_view *v = views_find(p->start);
-			if (v == NULL || v->id != p->id)
-				continue;	/* unmapped since the flush */
-			uintptr_t end = p->end < v->end ? p->end : v->end;
-			if (wb_add_run(t, v, p->start, end, p->stored) != 0) {
-				emu_notice("out of memory writing back");
-				if (Emu.on_error == EMU_ERR_ABORT)
-					abort();
-			}
-		}
-		t->npend = 0;
-		wb_runs(t, WB_DRAIN);
+		emu_write_pending(t);
 		pthread_rwlock_unlock(&Emu_reg_lock);
 	}
 	if (Emu_domain == EMU_EADR)
 		emu_publish_streamed(t);
 }
 
-#define STREAM_FLAGS (PMEM_F_MEM_NONTEMPORAL | PMEM_F_MEM_WC)
-
-/* streams_adr -- does the library stream this copy on ADR hardware? (internal) */
+/* streams_eadr -- does the library stream this copy on eADR hardware? (internal) */
 static inline bool
 streams_eadr(unsigned flags)
 {

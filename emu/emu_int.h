@@ -156,6 +156,12 @@ struct emu_thread {
 /* The calling thread's state, created on first use; NULL if out of memory. */
 struct emu_thread *emu_self(void);
 
+/*
+ * Writes back the lines t flushed (what a drain does); registry read-locked
+ * by the caller.
+ */
+void emu_write_pending(struct emu_thread *t);
+
 /* Adds n to a counter of the calling thread (relaxed, read at exit). */
 #define EMU_COUNT(t, field, n) \
 	__atomic_store_n(&(t)->c.field, (t)->c.field + (n), __ATOMIC_RELAXED)

@@ -69,10 +69,24 @@ view_new(void)
 	return v;
 }
 
+static void view_remove_at(size_t i);
+
 /* view_insert -- adds v to the registry; write-locked; 0 or -1 (internal) */
 static int
 view_insert(struct emu_view *v)
 {
+	/*
+	 * The kernel has just given out these addresses, so a view recorded
+	 * there was unmapped behind the library's back (munmap() instead of
+	 * pmem_unmap()): forget it, its memory is gone.
+	 */
+	size_t j = first_ending_after(v->base);
+	while (j < Nviews && Views[j]->base < v->end) {
+		struct emu_view *old = Views[j];
+		if (old->durable != NULL)
+			munmap(old->durable, old->end - old->base);
+		view_remove_at(j);
+	}
 	if (Nviews == Capviews) {
 		size_t cap = Capviews ? Capviews * 2 : 16;
 		struct emu_view **p = realloc(Views, cap * sizeof(*p));
@@ -334,6 +348,8 @@ emu_sync(const void *addr, size_t len)
 	}
 	uintptr_t s = (uintptr_t)addr, e = s + len;
 	pthread_rwlock_rdlock(&Emu_reg_lock);
+	/* lines this thread flushed first, as a drain (and counted so) */
+	emu_write_pending(t);
 	for (struct emu_view *v = views_next(s); v != NULL && v->base < e;
 			v = views_next(v->end)) {
 		uintptr_t a = s > v->base ? s : v->base;
@@ -349,6 +365,14 @@ static void
 view_remove_at(size_t i)
 {
 	struct emu_view *v = Views[i];
+	/* no streamed pages may name it any more (publish() maps them) */
+	pthread_mutex_lock(&Stream_lock);
+	size_t k = 0;
+	for (size_t j = 0; j < Nstreamed; j++)
+		if (Streamed[j].v != v)
+			Streamed[k++] = Streamed[j];
+	Nstreamed = k;
+	pthread_mutex_unlock(&Stream_lock);
 	memmove(&Views[i], &Views[i + 1], (Nviews - i - 1) * sizeof(*Views));
 	Nviews--;
 	file_unref(v->file);
