@@ -241,6 +241,15 @@ ring_ready(struct emu_thread *t)
 				"write-back goes through pwrite", strerror(-ret));
 		return false;
 	}
+	/*
+	 * Registered with the thread, the ring needs no descriptor: close it,
+	 * so that programs counting their descriptors see none appear. The
+	 * ring lives until the thread exits.
+	 */
+	if (io_uring_register_ring_fd(&t->ring) == 1) {
+		close(t->ring.ring_fd);
+		t->ring.ring_fd = -1;
+	}
 	t->ring_state = 1;
 	return true;
 }
@@ -268,7 +277,8 @@ wb_ring_release(struct emu_thread *t, bool owner)
 				munmap(t->ring.cq.ring_ptr, t->ring.cq.ring_sz);
 			munmap(t->ring.sq.sqes, t->ring.sq.ring_entries *
 				sizeof(struct io_uring_sqe));
-			close(t->ring.ring_fd);
+			if (t->ring.ring_fd >= 0)
+				close(t->ring.ring_fd);
 		}
 	}
 	t->ring_state = 0;

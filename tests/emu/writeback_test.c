@@ -1,0 +1,232 @@
+/*
+ * writeback_test.c -- the write-back engine under ADR emulation: many
+ * requests in one drain, gaps filled with durable content only, fdatasync
+ * on demand, and a failed write-back (abort by default, or a warning).
+ *
+ * One body, several targets (BUILD): PMEM_EMULATE_IO=uring, auto, pwrite;
+ * PMEM_EMULATE_FSYNC=1 (EXPECT_FSYNC=1); PMEM_EMULATE_ON_ERROR=warn
+ * (EXPECT_ON_ERROR=warn). Each case works in a forked child that ends with
+ * SIGKILL, so only what the emulator wrote to the file survives, and the
+ * parent reads the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "libpmem.h"
+#include "tests/lib/map_util.h"
+
+#define LINE 64
+
+int __real_fdatasync(int fd);
+static int Fdatasyncs;
+
+/* counts the library's fdatasync calls (linked with --wrap=fdatasync) */
+int
+__wrap_fdatasync(int fd)
+{
+	Fdatasyncs++;
+	return __real_fdatasync(fd);
+}
+
+/* map -- a fresh emulated file of len bytes, pattern 'o' everywhere */
+static char *
+map(const char *dir, const char *name, size_t len, char **pathp)
+{
+	char *path = mu_join(dir, name);
+	mu_make_file(path, (off_t)len, 0600);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	char *buf = malloc(len);
+	memset(buf, 'o', len);
+	assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+	free(buf);
+	close(fd);
+	size_t mapped;
+	int is_pmem;
+	char *p = pmem_map_file(path, 0, 0, 0, &mapped, &is_pmem);
+	assert_non_null(p);
+	assert_int_equal(mapped, len);
+	assert_int_equal(is_pmem, 1);
+	*pathp = path;
+	return p;
+}
+
+/* file_byte -- the byte at off in the file */
+static char
+file_byte(const char *path, off_t off)
+{
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	char c = 0;
+	assert_int_equal(pread(fd, &c, 1, off), 1);
+	close(fd);
+	return c;
+}
+
+/* killed -- waits for child pid, which must have died of signal sig */
+static void
+killed(pid_t pid, int sig)
+{
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != sig)
+		fail_msg("child: status 0x%x, expected signal %d", status, sig);
+}
+
+/* 200 lines 64 KiB apart: 200 requests (more than a ring holds) in a drain */
+static void
+test_many_requests_in_one_drain(void **state)
+{
+	struct mu_env *env = *state;
+	char *path;
+	size_t len = 200 * 65536;
+	char *p = map(env->dir, "many", len, &path);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (size_t i = 0; i < 200; i++) {
+			p[i * 65536 + 5] = 'n';
+			pmem_flush(p + i * 65536 + 5, 1);
+		}
+		pmem_drain();
+		raise(SIGKILL);
+	}
+	killed(pid, SIGKILL);
+	for (size_t i = 0; i < 200; i++) {
+		assert_int_equal(file_byte(path, (off_t)(i * 65536 + 5)), 'n');
+		assert_int_equal(file_byte(path, (off_t)(i * 65536 + 4)), 'o');
+		assert_int_equal(file_byte(path, (off_t)(i * 65536 + LINE)),
+			'o');
+	}
+	assert_int_equal(pmem_unmap(p, len), 0);
+	free(path);
+}
+
+/*
+ * Lines 0, 2 and 10 flushed, lines 1 and 3..9 stored but not: the drain may
+ * write all of 0..10 as one request, but the lines in between must come
+ * from the file, not from the unflushed stores.
+ */
+static void
+test_gaps_hold_durable_content(void **state)
+{
+	struct mu_env *env = *state;
+	char *path;
+	size_t len = 65536;
+	char *p = map(env->dir, "gaps", len, &path);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int l = 0; l <= 10; l++)
+			memset(p + l * LINE, 's', LINE);
+		pmem_flush(p, LINE);
+		pmem_flush(p + 2 * LINE, LINE);
+		pmem_flush(p + 10 * LINE, LINE);
+		pmem_drain();
+		raise(SIGKILL);
+	}
+	killed(pid, SIGKILL);
+	for (int l = 0; l <= 10; l++) {
+		char want = (l == 0 || l == 2 || l == 10) ? 's' : 'o';
+		for (int b = 0; b < LINE; b += 21)
+			assert_int_equal(file_byte(path, l * LINE + b), want);
+	}
+	assert_int_equal(pmem_unmap(p, len), 0);
+	free(path);
+}
+
+/* PMEM_EMULATE_FSYNC=1: a drain that wrote also reached the disk */
+static void
+test_fdatasync_on_demand(void **state)
+{
+	struct mu_env *env = *state;
+	const char *expect = getenv("EXPECT_FSYNC");
+	bool want = expect != NULL && strcmp(expect, "1") == 0;
+	char *path;
+	char *p = map(env->dir, "sync", 4096, &path);
+	Fdatasyncs = 0;
+	p[0] = 'x';
+	pmem_persist(p, 1);
+	if (want)
+		assert_int_equal(Fdatasyncs, 1);
+	else
+		assert_int_equal(Fdatasyncs, 0);
+	/* a drain with nothing to write syncs nothing */
+	pmem_drain();
+	assert_int_equal(Fdatasyncs, want ? 1 : 0);
+	assert_int_equal(pmem_unmap(p, 4096), 0);
+	free(path);
+}
+
+/*
+ * A write-back the kernel refuses (beyond RLIMIT_FSIZE: EFBIG): by default
+ * the process ends with SIGABRT and one message naming the file, the offset
+ * and the error; with PMEM_EMULATE_ON_ERROR=warn it says so and goes on.
+ */
+static void
+test_failed_write_back(void **state)
+{
+	struct mu_env *env = *state;
+	const char *expect = getenv("EXPECT_ON_ERROR");
+	bool warn = expect != NULL && strcmp(expect, "warn") == 0;
+	char *path;
+	size_t len = 3 * 4096;
+	char *p = map(env->dir, "fail", len, &path);
+	char *log = mu_join(env->dir, "stderr");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, STDERR_FILENO);
+		signal(SIGXFSZ, SIG_IGN);
+		struct rlimit rl = { 4096, 4096 };
+		setrlimit(RLIMIT_FSIZE, &rl);
+		p[8192 + 100] = 'x';
+		pmem_persist(p + 8192 + 100, 1);
+		/* only with warn does the program get here */
+		p[10] = 'y';
+		pmem_persist(p + 10, 1);
+		raise(SIGKILL);
+	}
+	killed(pid, warn ? SIGKILL : SIGABRT);
+	FILE *f = fopen(log, "r");
+	assert_non_null(f);
+	char line[1024] = "", extra[16];
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_null(fgets(extra, sizeof(extra), f));
+	fclose(f);
+	char want[1024];
+	snprintf(want, sizeof(want), "libpmem: write-back to %s at offset "
+		"8256 failed: %s\n", path, strerror(EFBIG));
+	assert_string_equal(line, want);
+	assert_int_equal(file_byte(path, 8192 + 100), 'o');
+	assert_int_equal(file_byte(path, 10), warn ? 'y' : 'o');
+	assert_int_equal(pmem_unmap(p, len), 0);
+	free(log);
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_many_requests_in_one_drain, mu_setup, mu_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gaps_hold_durable_content, mu_setup, mu_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_fdatasync_on_demand, mu_setup, mu_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_failed_write_back, mu_setup, mu_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
