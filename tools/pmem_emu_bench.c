@@ -155,7 +155,7 @@ static struct {
 /* The target of the current directory, as this process sees it. */
 static int Fd = -1;		/* the file, for pwrite and io_uring */
 static char *Map;		/* ours (child) or PMDK's (parent) mapping */
-static char *Shadow;		/* parent: where baselines store before writing */
+static char *Shadow;		/* parent: baselines store here, then write */
 static char *Src;		/* source of the copies */
 static size_t Size;		/* bytes of the file used */
 
@@ -463,8 +463,8 @@ child_main(const char *path, size_t size)
 		struct reply rep = { .status = ours_run(&j, lat) };
 		rep.n = rep.status != 0 ? 0 : Tests[j.test].kind == T_THREADS
 			? 1 : (uint32_t)j.ops;
-		if (write_all(res, &rep, sizeof(rep)) != 0 ||
-				write_all(res, lat, rep.n * sizeof(*lat)) != 0) {
+		if (write_all(res, &rep, sizeof(rep)) != 0 || write_all(res,
+				lat, rep.n * sizeof(*lat)) != 0) {
 			ret = 1;
 			break;
 		}
@@ -849,7 +849,8 @@ pwrite_run(const struct contender *c, const struct job *j, double *lat)
 				size_t lo = off + span_line(t->size, k, l);
 				*(volatile uint64_t *)(Shadow + lo) = k;
 				if (c->x32)
-					ret |= pwrite_all(Shadow + lo, LINE, lo);
+					ret |= pwrite_all(Shadow + lo, LINE,
+						lo);
 			}
 			if (!c->x32)
 				ret = pwrite_all(Shadow + off, t->size, off);
@@ -1265,7 +1266,8 @@ print_dir(const struct dirrun *d)
 			printf("\n");
 		}
 		if (g == G_URING) {
-			printf("  %-49s", "  (64 B persist: ours / bare pwrite)");
+			printf("  %-49s",
+				"  (64 B persist: ours / bare pwrite)");
 			for (int i = 0; i < 2; i++) {
 				double r = ratio_of(find(d, TI_P64,
 					d->child[i].name, 0), find(d, TI_P64,
@@ -1363,8 +1365,9 @@ write_json(const char *path, const char *model)
 					(double)r->ops * 1e9 / r->med : 0;
 				fprintf(f, ", \"threads\": %u, "
 					"\"ops_per_thread\": %" PRIu64 ", "
-					"\"batches\": %zu, \"median_batch_ns\": "
-					"%.1f, \"p90_batch_ns\": %.1f, "
+					"\"batches\": %zu, "
+					"\"median_batch_ns\": %.1f, "
+					"\"p90_batch_ns\": %.1f, "
 					"\"ops_per_s\": %.1f}", r->nthreads,
 					r->ops, r->n, r->med, r->p90, o);
 			} else {
