@@ -105,6 +105,7 @@ struct job {
 	uint32_t nthreads;	/* T_THREADS: 1 or 2 */
 	uint64_t first;		/* index of the first operation */
 	uint64_t ops;		/* operations (per thread) */
+	uint64_t salt;		/* operation k stores salt + k */
 };
 
 /* A child's answer to a job, followed by n doubles. */
@@ -202,6 +203,22 @@ thread_base(int t)
 	return (size_t)t * (Size / MAX_THREADS);
 }
 
+/*
+ * What operation k stores: Salt + k. The parent gives every batch its own
+ * Salt, so that no store writes what the file already holds there (else the
+ * backend would find the lines unchanged and write nothing back).
+ */
+static uint64_t Salt;
+
+/* stamp_src -- makes every line of the copy source new: v in each
+ * (internal) */
+static void
+stamp_src(uint64_t v)
+{
+	for (size_t off = 0; off < COPY_SIZE; off += LINE)
+		*(uint64_t *)(Src + off) = v;
+}
+
 /* store_lines -- one 8-byte store in each line of [d, d + len) (internal) */
 static inline void
 store_lines(char *d, size_t len, uint64_t v)
@@ -213,67 +230,100 @@ store_lines(char *d, size_t len, uint64_t v)
 /* ---------------------------------------------------------------------- */
 /* Threads */
 
-struct thread_arg {
-	pthread_barrier_t *start;
-	int t;
-	uint64_t first, ops;
+/*
+ * The workers of the threads test: created at the first such job and kept,
+ * so that a batch measures persists, not the start of threads (nor what a
+ * library sets up per thread, such as a ring). Both workers pass the two
+ * barriers of every batch; those numbered below Pool.active work.
+ */
+static struct {
+	bool up;
+	pthread_t tid[MAX_THREADS];
+	pthread_barrier_t go, done;
 	int (*one)(int t, uint64_t k);
-	int err;
-	double t0, t1;		/* when it started and ended its work */
-};
+	uint64_t first, ops;
+	unsigned active;
+	bool quit;
+	struct {
+		double t0, t1;	/* when it started and ended its work */
+		int err;
+	} st[MAX_THREADS];
+} Pool;
 
-/* thread_main -- ops operations of one thread (internal) */
+/* pool_worker -- one worker's loop (internal) */
 static void *
-thread_main(void *p)
+pool_worker(void *p)
 {
-	struct thread_arg *a = p;
-	pthread_barrier_wait(a->start);
-	a->t0 = now_ns();
-	for (uint64_t i = 0; i < a->ops; i++)
-		if (a->one(a->t, a->first + i) != 0) {
-			a->err = 1;
-			break;
+	unsigned t = (unsigned)(uintptr_t)p;
+	for (;;) {
+		pthread_barrier_wait(&Pool.go);
+		if (Pool.quit)
+			return NULL;
+		if (t < Pool.active) {
+			Pool.st[t].err = 0;
+			Pool.st[t].t0 = now_ns();
+			for (uint64_t i = 0; i < Pool.ops; i++)
+				if (Pool.one((int)t, Pool.first + i) != 0) {
+					Pool.st[t].err = 1;
+					break;
+				}
+			Pool.st[t].t1 = now_ns();
 		}
-	a->t1 = now_ns();
-	return NULL;
+		pthread_barrier_wait(&Pool.done);
+	}
 }
 
-/* run_threads -- n threads each run ops operations; wall time from the
- * first start to the last end, as the threads saw them (the caller may
+/* pool_stop -- ends the workers (internal) */
+static void
+pool_stop(void)
+{
+	if (!Pool.up)
+		return;
+	Pool.quit = true;
+	pthread_barrier_wait(&Pool.go);
+	for (unsigned t = 0; t < MAX_THREADS; t++)
+		pthread_join(Pool.tid[t], NULL);
+	pthread_barrier_destroy(&Pool.go);
+	pthread_barrier_destroy(&Pool.done);
+	Pool.up = false;
+	Pool.quit = false;
+}
+
+/* run_threads -- n workers each run ops operations; wall time from the
+ * first start to the last end, as the workers saw them (the caller may
  * run late when they occupy every CPU), or -1 (internal) */
 static double
 run_threads(int (*one)(int, uint64_t), unsigned n, uint64_t first,
 	uint64_t ops)
 {
-	pthread_barrier_t start;
-	pthread_t tid[MAX_THREADS];
-	struct thread_arg arg[MAX_THREADS];
-	pthread_barrier_init(&start, NULL, n + 1);
-	unsigned created = 0;
-	for (unsigned t = 0; t < n; t++) {
-		arg[t] = (struct thread_arg){ .start = &start, .t = (int)t,
-			.first = first, .ops = ops, .one = one };
-		if (pthread_create(&tid[t], NULL, thread_main, &arg[t]) != 0)
-			break;
-		created++;
+	if (!Pool.up) {
+		pthread_barrier_init(&Pool.go, NULL, MAX_THREADS + 1);
+		pthread_barrier_init(&Pool.done, NULL, MAX_THREADS + 1);
+		for (unsigned t = 0; t < MAX_THREADS; t++)
+			if (pthread_create(&Pool.tid[t], NULL, pool_worker,
+					(void *)(uintptr_t)t) != 0) {
+				/* the barriers would wait forever */
+				fprintf(stderr, "%s: pthread_create failed\n",
+					PROG);
+				exit(1);
+			}
+		Pool.up = true;
 	}
-	if (created < n) {
-		/* nobody may wait on the barrier forever */
-		fprintf(stderr, "%s: pthread_create failed\n", PROG);
-		exit(1);
-	}
-	pthread_barrier_wait(&start);
+	Pool.one = one;
+	Pool.first = first;
+	Pool.ops = ops;
+	Pool.active = n;
+	pthread_barrier_wait(&Pool.go);
+	pthread_barrier_wait(&Pool.done);
 	int err = 0;
 	double t0 = 0, t1 = 0;
 	for (unsigned t = 0; t < n; t++) {
-		pthread_join(tid[t], NULL);
-		err |= arg[t].err;
-		if (t == 0 || arg[t].t0 < t0)
-			t0 = arg[t].t0;
-		if (t == 0 || arg[t].t1 > t1)
-			t1 = arg[t].t1;
+		err |= Pool.st[t].err;
+		if (t == 0 || Pool.st[t].t0 < t0)
+			t0 = Pool.st[t].t0;
+		if (t == 0 || Pool.st[t].t1 > t1)
+			t1 = Pool.st[t].t1;
 	}
-	pthread_barrier_destroy(&start);
 	return err ? -1 : t1 - t0;
 }
 
@@ -285,7 +335,7 @@ static int
 ours_thread_one(int t, uint64_t k)
 {
 	char *d = Map + thread_base(t) + op_off(Size / MAX_THREADS, LINE, k);
-	store_lines(d, LINE, k);
+	store_lines(d, LINE, Salt + k);
 	pmem_persist(d, LINE);
 	return 0;
 }
@@ -301,7 +351,7 @@ ours_run(const struct job *j, double *lat)
 			uint64_t k = j->first + i;
 			char *d = Map + op_off(Size, t->size, k);
 			double t0 = now_ns();
-			store_lines(d, t->size, k);
+			store_lines(d, t->size, Salt + k);
 			pmem_persist(d, t->size);
 			lat[i] = now_ns() - t0;
 		}
@@ -313,7 +363,7 @@ ours_run(const struct job *j, double *lat)
 			double t0 = now_ns();
 			for (int l = 0; l < SPAN_LINES; l++) {
 				char *line = d + span_line(t->size, k, l);
-				*(volatile uint64_t *)line = k;
+				*(volatile uint64_t *)line = Salt + k;
 				pmem_flush(line, LINE);
 			}
 			pmem_drain();
@@ -324,6 +374,7 @@ ours_run(const struct job *j, double *lat)
 		for (uint64_t i = 0; i < j->ops; i++) {
 			uint64_t k = j->first + i;
 			char *d = Map + op_off(Size, t->size, k);
+			stamp_src(Salt + k);
 			double t0 = now_ns();
 			pmem_memcpy_persist(d, Src, t->size);
 			lat[i] = now_ns() - t0;
@@ -460,6 +511,7 @@ child_main(const char *path, size_t size)
 			ret = 1;
 			break;
 		}
+		Salt = j.salt;
 		struct reply rep = { .status = ours_run(&j, lat) };
 		rep.n = rep.status != 0 ? 0 : Tests[j.test].kind == T_THREADS
 			? 1 : (uint32_t)j.ops;
@@ -470,6 +522,7 @@ child_main(const char *path, size_t size)
 		}
 	}
 	free(lat);
+	pool_stop();
 	munmap(Src, COPY_SIZE);
 	/* under emulation, the unmap writes back what is left */
 	pmem_unmap(Map, mapped);
@@ -726,11 +779,13 @@ pmdk_run(const struct contender *c, const struct job *j, double *lat)
 	for (uint64_t i = 0; i < j->ops; i++) {
 		uint64_t k = j->first + i;
 		char *d = Map + op_off(Size, t->size, k);
+		if (t->kind == T_COPY)
+			stamp_src(Salt + k);
 		double t0 = now_ns();
 		if (t->kind == T_COPY)
 			memcpy(d, Src, t->size);
 		else
-			store_lines(d, t->size, k);
+			store_lines(d, t->size, Salt + k);
 		int ret = Pmdk.msync(d, t->size);
 		lat[i] = now_ns() - t0;
 		if (ret != 0) {
@@ -797,7 +852,8 @@ uring_run(const struct contender *c, const struct job *j, double *lat)
 		if (t->kind == T_SPAN) {
 			for (int l = 0; l < SPAN_LINES; l++) {
 				size_t lo = off + span_line(t->size, k, l);
-				*(volatile uint64_t *)(Shadow + lo) = k;
+				*(volatile uint64_t *)(Shadow + lo) = Salt +
+					k;
 				if (c->x32)
 					ring_write(ring, lo, LINE);
 			}
@@ -807,7 +863,7 @@ uring_run(const struct contender *c, const struct job *j, double *lat)
 				: ring_wait(ring, 1, t->size);
 		} else {
 			if (t->kind == T_PERSIST)
-				store_lines(Shadow + off, t->size, k);
+				store_lines(Shadow + off, t->size, Salt + k);
 			ring_write(ring, off, t->size);
 			ret = ring_wait(ring, 1, t->size);
 		}
@@ -824,7 +880,7 @@ static int
 pwrite_thread_one(int t, uint64_t k)
 {
 	size_t off = thread_base(t) + op_off(Size / MAX_THREADS, LINE, k);
-	store_lines(Shadow + off, LINE, k);
+	store_lines(Shadow + off, LINE, Salt + k);
 	return pwrite_all(Shadow + off, LINE, off);
 }
 
@@ -847,7 +903,8 @@ pwrite_run(const struct contender *c, const struct job *j, double *lat)
 		if (t->kind == T_SPAN) {
 			for (int l = 0; l < SPAN_LINES; l++) {
 				size_t lo = off + span_line(t->size, k, l);
-				*(volatile uint64_t *)(Shadow + lo) = k;
+				*(volatile uint64_t *)(Shadow + lo) = Salt +
+					k;
 				if (c->x32)
 					ret |= pwrite_all(Shadow + lo, LINE,
 						lo);
@@ -856,7 +913,7 @@ pwrite_run(const struct contender *c, const struct job *j, double *lat)
 				ret = pwrite_all(Shadow + off, t->size, off);
 		} else {
 			if (t->kind == T_PERSIST)
-				store_lines(Shadow + off, t->size, k);
+				store_lines(Shadow + off, t->size, Salt + k);
 			ret = pwrite_all(Shadow + off, t->size, off);
 		}
 		lat[i] = now_ns() - t0;
@@ -875,6 +932,7 @@ memcpy_pwrite_run(const struct contender *c, const struct job *j,
 	const struct test *t = &Tests[j->test];
 	for (uint64_t i = 0; i < j->ops; i++) {
 		size_t off = op_off(Size, t->size, j->first + i);
+		stamp_src(Salt + j->first + i);
 		double t0 = now_ns();
 		memcpy(Shadow + off, Src, t->size);
 		int ret = pwrite_all(Shadow + off, t->size, off);
@@ -885,12 +943,16 @@ memcpy_pwrite_run(const struct contender *c, const struct job *j,
 	return 0;
 }
 
-/* run_job -- a job on a contender, locally or in its child (internal) */
+/* run_job -- a job on a contender, locally or in its child, with a salt
+ * of its own (internal) */
 static int
-run_job(struct contender *c, const struct job *j, double *lat)
+run_job(struct contender *c, struct job *j, double *lat)
 {
+	static uint64_t batches;
 	if (c->failed)
 		return -1;
+	j->salt = ++batches << 32;
+	Salt = j->salt;
 	int ret = c->child != NULL ? remote_run(c, j, lat) : c->run(c, j, lat);
 	if (ret != 0)
 		c->failed = true;
@@ -959,6 +1021,11 @@ calibrate(struct contender *c, int test, double *lat)
 {
 	struct job j = { .test = (uint32_t)test, .nthreads = 1, .first = 0,
 		.ops = 2 };
+	/* the first operations set things up (a ring, the page faults of
+	 * a first store): they make a batch of their own, not counted */
+	if (run_job(c, &j, lat) != 0)
+		return 0;
+	j.first += j.ops;
 	double t;
 	for (;;) {
 		if (run_job(c, &j, lat) != 0)
@@ -1121,6 +1188,20 @@ struct verdict {
 	const char *status;	/* PASS, MISS, n/a, not measured */
 };
 
+/* ratio_str -- a ratio, and its verdict if any; 3 decimals below 10, so
+ * that the rounding does not hide why a verdict is what it is (internal) */
+static const char *
+ratio_str(double r, const char *status, char *buf, size_t len)
+{
+	int dec = r < 10 ? 3 : r < 100 ? 1 : 0;
+	if (r <= 0)
+		snprintf(buf, len, "%s", status != NULL ? status : "-");
+	else
+		snprintf(buf, len, "%.*fx%s%s", dec, r, status ? " " : "",
+			status ? status : "");
+	return buf;
+}
+
 /* ratio_of -- a / b of two medians, or 0 (internal) */
 static double
 ratio_of(const struct result *a, const struct result *b)
@@ -1242,12 +1323,8 @@ print_dir(const struct dirrun *d)
 		for (int i = 0; i < 2; i++) {
 			struct verdict v = goal(d, g, &d->child[i]);
 			char cell[32];
-			if (v.ratio > 0)
-				snprintf(cell, sizeof(cell), "%.2fx %s",
-					v.ratio, v.status);
-			else
-				snprintf(cell, sizeof(cell), "%s", v.status);
-			printf(" %-18s", cell);
+			printf(" %-18s", ratio_str(v.ratio, v.status, cell,
+				sizeof(cell)));
 		}
 		printf("\n");
 		if (g == G_SPAN) {
@@ -1257,11 +1334,9 @@ print_dir(const struct dirrun *d)
 				double r = ratio_of(find(d, TI_S1M,
 					d->child[i].name, 0), find(d, TI_P64,
 					d->child[i].name, 0));
-				char cell[32] = "-";
-				if (r > 0)
-					snprintf(cell, sizeof(cell), "%.2fx",
-						r);
-				printf(" %-18s", cell);
+				char cell[32];
+				printf(" %-18s", ratio_str(r, NULL, cell,
+					sizeof(cell)));
 			}
 			printf("\n");
 		}
@@ -1272,11 +1347,9 @@ print_dir(const struct dirrun *d)
 				double r = ratio_of(find(d, TI_P64,
 					d->child[i].name, 0), find(d, TI_P64,
 					"pwrite", 0));
-				char cell[32] = "-";
-				if (r > 0)
-					snprintf(cell, sizeof(cell), "%.2fx",
-						r);
-				printf(" %-18s", cell);
+				char cell[32];
+				printf(" %-18s", ratio_str(r, NULL, cell,
+					sizeof(cell)));
 			}
 			printf("\n");
 		}
@@ -1650,6 +1723,7 @@ run_dir(struct dirrun *d, const char *dir)
 	d->ok = true;
 	ret = 0;
 out:
+	pool_stop();
 	for (int i = 0; i < 2; i++)
 		child_stop(&d->child[i]);
 	if (d->pmdk_mapped) {
