@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -86,15 +87,16 @@ struct test {
 	enum test_kind kind;
 	size_t size;
 	const char *name;
+	const char *key;	/* for --only */
 };
 
 static const struct test Tests[] = {
-	{ T_PERSIST, 64, "persist 64 B" },
-	{ T_PERSIST, 4 * KIB, "persist 4 KiB" },
-	{ T_SPAN, 64 * KIB, "32 lines in 64 KiB" },
-	{ T_SPAN, 1 * MIB, "32 lines in 1 MiB" },
-	{ T_COPY, COPY_SIZE, "copy 2 MiB" },
-	{ T_THREADS, LINE, "threads 64 B" },
+	{ T_PERSIST, 64, "persist 64 B", "p64" },
+	{ T_PERSIST, 4 * KIB, "persist 4 KiB", "p4k" },
+	{ T_SPAN, 64 * KIB, "32 lines in 64 KiB", "s64k" },
+	{ T_SPAN, 1 * MIB, "32 lines in 1 MiB", "s1m" },
+	{ T_COPY, COPY_SIZE, "copy 2 MiB", "copy" },
+	{ T_THREADS, LINE, "threads 64 B", "threads" },
 };
 #define NTESTS ((int)(sizeof(Tests) / sizeof(Tests[0])))
 enum { TI_P64, TI_P4K, TI_S64K, TI_S1M, TI_COPY, TI_THREADS };
@@ -136,10 +138,12 @@ static struct {
 	const char *json;
 	bool quick;
 	const char *pmdk_path;
+	unsigned tests;		/* bit i: run Tests[i] */
 } Opt = {
 	.file_size = 64 * MIB,
 	.cpu = -1,
 	.pmdk_path = "libpmem.so.1",
+	.tests = (1u << NTESTS) - 1,
 };
 
 /* PMDK's libpmem, loaded at run time. */
@@ -477,6 +481,11 @@ child_main(const char *path, size_t size)
 	size_t mapped = 0;
 	int is_pmem = 0;
 	Size = size;
+	/* "emu-uring", not "exe", in ps, top and perf */
+	const char *io = getenv("PMEM_EMULATE_IO");
+	char comm[16];
+	snprintf(comm, sizeof(comm), "emu-%s", io != NULL ? io : "?");
+	prctl(PR_SET_NAME, comm);
 	Map = pmem_map_file(path, 0, 0, 0, &mapped, &is_pmem);
 	if (Map == NULL) {
 		fprintf(stderr, "%s: child: pmem_map_file %s: %s\n", PROG,
@@ -1291,6 +1300,8 @@ print_dir(const struct dirrun *d)
 	printf("(x ours: median / median of ours:uring; GB/s: bytes per ns "
 		"of the median)\n");
 
+	if (!(Opt.tests & (1u << TI_THREADS)))
+		goto goals;
 	printf("\n%-28s %-22s %12s %12s %12s %8s\n",
 		"threads: 64 B persists", "contender", "ops/thread",
 		"1 thr ops/s", "2 thr ops/s", "2/1");
@@ -1316,6 +1327,7 @@ print_dir(const struct dirrun *d)
 		printf("(pinned to one CPU: two threads cannot run at the "
 			"same time)\n");
 
+goals:
 	printf("\ngoals in %s (%s):\n  %-49s %-18s %-18s\n", d->dir, d->fs,
 		"", d->child[0].label, d->child[1].label);
 	for (int g = 0; g < NGOALS; g++) {
@@ -1719,7 +1731,8 @@ run_dir(struct dirrun *d, const char *dir)
 
 	contenders(d);
 	for (int test = 0; test < NTESTS; test++)
-		run_test(d, test);
+		if (Opt.tests & (1u << test))
+			run_test(d, test);
 	d->ok = true;
 	ret = 0;
 out:
@@ -1790,6 +1803,7 @@ usage(const char *prog)
 "  --rounds N      rounds per test (default 21, --quick 3)\n"
 "  --batch-ms MS   time of one contender's batch (default 8, --quick 0.5)\n"
 "  --pmdk PATH     the reference to dlopen (default libpmem.so.1)\n"
+"  --only LIST     run only some tests: p64,p4k,s64k,s1m,copy,threads\n"
 "  --help          this text\n"
 "\n"
 "Each test runs in rounds; in a round every contender runs one batch, in a\n"
@@ -1809,6 +1823,28 @@ bad_usage(const char *what, const char *arg)
 	fprintf(stderr, "%s: %s%s%s (--help lists the options)\n", PROG, what,
 		arg ? " " : "", arg ? arg : "");
 	return 2;
+}
+
+/* parse_only -- "p64,s64k": the tests to run; 0 or -1 (internal) */
+static int
+parse_only(const char *s)
+{
+	Opt.tests = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		int i;
+		for (i = 0; i < NTESTS; i++)
+			if (strlen(Tests[i].key) == n &&
+					strncmp(s, Tests[i].key, n) == 0)
+				break;
+		if (i == NTESTS)
+			return -1;
+		Opt.tests |= 1u << i;
+		s += n;
+		if (*s == ',' && *++s == '\0')
+			return -1;
+	}
+	return Opt.tests != 0 ? 0 : -1;
 }
 
 /* parse_long -- a whole decimal number in [lo, hi], or -1 (internal) */
@@ -1848,7 +1884,7 @@ main(int argc, char *argv[])
 		return child_main(argv[2], (size_t)strtoull(argv[3], NULL, 10));
 
 	enum { O_DIR = 256, O_CPU, O_QUICK, O_JSON, O_SIZE, O_ROUNDS,
-		O_BATCH_MS, O_PMDK, O_HELP };
+		O_BATCH_MS, O_PMDK, O_ONLY, O_HELP };
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, O_DIR },
 		{ "cpu", required_argument, NULL, O_CPU },
@@ -1858,6 +1894,7 @@ main(int argc, char *argv[])
 		{ "rounds", required_argument, NULL, O_ROUNDS },
 		{ "batch-ms", required_argument, NULL, O_BATCH_MS },
 		{ "pmdk", required_argument, NULL, O_PMDK },
+		{ "only", required_argument, NULL, O_ONLY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1907,6 +1944,12 @@ main(int argc, char *argv[])
 		}
 		case O_PMDK:
 			Opt.pmdk_path = optarg;
+			break;
+		case O_ONLY:
+			if (parse_only(optarg) != 0)
+				return bad_usage("bad --only (a list of p64, "
+					"p4k, s64k, s1m, copy, threads)",
+					optarg);
 			break;
 		case 'h':
 		case O_HELP:
