@@ -5,7 +5,8 @@
  * Our library decides at load whether it emulates, so each variant of ours
  * runs in a child process: this program re-executes itself (/proc/self/exe)
  * with an internal option and PMEM_EMULATE=adr, once with
- * PMEM_EMULATE_IO=uring and once with PMEM_EMULATE_IO=pwrite. A child maps
+ * PMEM_EMULATE_IO=auto (the default: io_uring where writes complete inline,
+ * pwritev elsewhere) and once with PMEM_EMULATE_IO=uring. A child maps
  * the target file with pmem_map_file and then waits for jobs on a pipe:
  * "run N operations of this test from operation index K", answering with
  * the time of each operation. The parent runs the baselines itself, on the
@@ -543,7 +544,7 @@ child_main(const char *path, size_t size)
 
 /* One of our variants, in its child process. */
 struct child {
-	const char *name;	/* ours:uring, ours:pwrite */
+	const char *name;	/* ours:uring, ours:auto */
 	const char *io;		/* PMEM_EMULATE_IO */
 	pid_t pid;
 	int cmd, res;		/* pipe ends of the parent */
@@ -1681,7 +1682,7 @@ run_dir(struct dirrun *d, const char *dir)
 		(long)getpid());
 	d->child[0] = (struct child){ .name = "ours:uring", .io = "uring",
 		.cmd = -1, .res = -1 };
-	d->child[1] = (struct child){ .name = "ours:pwrite", .io = "pwrite",
+	d->child[1] = (struct child){ .name = "ours:auto", .io = "auto",
 		.cmd = -1, .res = -1 };
 	for (int i = 0; i < 2; i++)
 		snprintf(d->child[i].label, sizeof(d->child[i].label), "%s",
@@ -1789,7 +1790,7 @@ usage(const char *prog)
 	printf(
 "usage: %s [options]\n"
 "Measures our libpmem's emulation backend (PMEM_EMULATE=adr, with\n"
-"PMEM_EMULATE_IO=uring and =pwrite, each in a child process) against PMDK's\n"
+"PMEM_EMULATE_IO=auto and =uring, each in a child process) against PMDK's\n"
 "libpmem.so.1 on the same file (not pmem: stores, then pmem_msync), bare\n"
 "io_uring write round trips and bare pwrite, in each directory.\n"
 "\n"
