@@ -163,6 +163,21 @@ adr_counts_exact(void **state)
 	char *file;
 	char *json = run_stats("stats", env, &file);
 	expect_adr(json);
+	expect_str(json, "io", "auto");
+	expect_sequence_content(file);
+	free(json);
+	free(file);
+}
+
+static void
+adr_uring_counts_exact(void **state)
+{
+	(void)state;
+	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring",
+		NULL };
+	char *file;
+	char *json = run_stats("stats", env, &file);
+	expect_adr(json);
 	expect_str(json, "io", eu_io_uring_works() ? "uring" : "pwrite");
 	expect_sequence_content(file);
 	free(json);
@@ -260,6 +275,7 @@ main(int argc, char *argv[])
 	Helper = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(adr_counts_exact),
+		cmocka_unit_test(adr_uring_counts_exact),
 		cmocka_unit_test(adr_pwrite_counts_exact),
 		cmocka_unit_test(adr_fsync_counts_exact),
 		cmocka_unit_test(eadr_counts_calls),

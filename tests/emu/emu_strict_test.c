@@ -77,8 +77,9 @@ persist_unmap_kept(void **state)
 	run(eu_step_persist, EU_UNMAP_KILL, EU_NEW);
 }
 
-/* drained_then_undrained -- line 0: A persisted then B stored and flushed;
- * line 1: a copy without drain; line 2: a copy drained */
+/* drained_then_undrained -- line 0: A persisted, later B stored and
+ * flushed; line 2: a copy drained; line 1: a copy without drain (the
+ * undrained ones last: any drain would make them durable) */
 static void
 drained_then_undrained(char *p, size_t len, void *arg)
 {
@@ -87,10 +88,10 @@ drained_then_undrained(char *p, size_t len, void *arg)
 	char *l = p + PAGE;
 	memset(l, 'A', EU_LINE);
 	pmem_persist(l, EU_LINE);
+	pmem_memset_persist(l + 2 * EU_LINE, 'D', EU_LINE);
 	memset(l, 'B', EU_LINE);
 	pmem_flush(l, EU_LINE);
 	pmem_memset_nodrain(l + EU_LINE, 'C', EU_LINE);
-	pmem_memset_persist(l + 2 * EU_LINE, 'D', EU_LINE);
 }
 
 static void
