@@ -412,6 +412,90 @@ store_between_flush_and_drain_either_content(void **state)
 	done(f);
 }
 
+/* store_two_pages_unmap_one -- pages 0 and 2 stored, page 2 unmapped */
+static void
+store_two_pages_unmap_one(char *p, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	memset(p, EU_NEW, PAGE);
+	memset(p + 2 * PAGE, EU_NEW, PAGE);
+	EU_CHECK(pmem_unmap(p + 2 * PAGE, PAGE) == 0);
+}
+
+static void
+unmap_of_part_writes_back_that_part(void **state)
+{
+	(void)state;
+	char *f = fresh(FILE_SIZE);
+	eu_child_run(f, store_two_pages_unmap_one, NULL, EU_KILL);
+	eu_expect_bytes(f, 0, PAGE, adr_or_eadr(EU_OLD, EU_NEW));
+	eu_expect_bytes(f, PAGE, PAGE, EU_OLD);
+	eu_expect_bytes(f, 2 * PAGE, PAGE, EU_NEW);
+	eu_expect_bytes(f, 3 * PAGE, PAGE, EU_OLD);
+	done(f);
+}
+
+/*
+ * eADR, a page with streamed data not yet drained: what was stored there
+ * before stays durable; after the drain, stores are durable at once again.
+ */
+
+/* store_then_stream -- line 0 stored, then line 2 streamed, not drained */
+static void
+store_then_stream(char *p, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	memset(p + PAGE, 'X', EU_LINE);
+	pmem_memset(p + PAGE + 2 * EU_LINE, 'S', EU_LINE,
+		PMEM_F_MEM_NONTEMPORAL | PMEM_F_MEM_NODRAIN);
+}
+
+static void
+eadr_store_before_stream_in_page_kept(void **state)
+{
+	(void)state;
+	if (Domain != EU_EADR) {
+		print_message("eADR only: under ADR the store is not durable\n");
+		skip();
+	}
+	char *f = fresh(FILE_SIZE);
+	eu_child_run(f, store_then_stream, NULL, EU_KILL);
+	eu_expect_bytes(f, PAGE, EU_LINE, 'X');
+	eu_expect_bytes(f, PAGE + EU_LINE, EU_LINE, EU_OLD);
+	eu_expect_bytes(f, PAGE + 2 * EU_LINE, EU_LINE, EU_OLD);
+	done(f);
+}
+
+/* stream_drain_store -- line 2 streamed and drained, then line 0 stored */
+static void
+stream_drain_store(char *p, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	pmem_memset(p + PAGE + 2 * EU_LINE, 'S', EU_LINE,
+		PMEM_F_MEM_NONTEMPORAL | PMEM_F_MEM_NODRAIN);
+	pmem_drain();
+	memset(p + PAGE, 'X', EU_LINE);
+}
+
+static void
+eadr_store_after_drained_stream_durable_at_once(void **state)
+{
+	(void)state;
+	if (Domain != EU_EADR) {
+		print_message("eADR only: under ADR the store is not durable\n");
+		skip();
+	}
+	char *f = fresh(FILE_SIZE);
+	eu_child_run(f, stream_drain_store, NULL, EU_KILL);
+	eu_expect_bytes(f, PAGE, EU_LINE, 'X');
+	eu_expect_bytes(f, PAGE + EU_LINE, EU_LINE, EU_OLD);
+	eu_expect_bytes(f, PAGE + 2 * EU_LINE, EU_LINE, 'S');
+	done(f);
+}
+
 /* Mappings whose length is not a multiple of the page size. */
 
 #define ODD_SIZE 5000
@@ -880,6 +964,9 @@ main(void)
 		TEST(drained_line_kept_after_new_flush),
 		TEST(last_drained_version_kept),
 		TEST(store_between_flush_and_drain_either_content),
+		TEST(unmap_of_part_writes_back_that_part),
+		TEST(eadr_store_before_stream_in_page_kept),
+		TEST(eadr_store_after_drained_stream_durable_at_once),
 		TEST(odd_length_persist_killed),
 		TEST(odd_length_store_exit),
 		TEST(odd_length_store_unmap),
