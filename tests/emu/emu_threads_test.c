@@ -32,7 +32,7 @@
 #include "emu_util.h"
 
 #define THREADS 4
-#define ITERATIONS 2000
+#define ITERATIONS 6000
 #define CHECK_EVERY 50
 #define PAGE 4096
 #define SHARED_PAGES 4
