@@ -274,7 +274,7 @@ static void
 postfork_parent(void)
 {
 	pthread_mutex_unlock(&Threads_lock);
-	emu_views_postfork(false);
+	emu_views_postfork();
 }
 
 static void
@@ -283,8 +283,8 @@ postfork_child(void)
 	/* rings belong to the parent's threads; the child makes its own */
 	for (struct emu_thread *t = Threads; t != NULL; t = t->next)
 		wb_ring_release(t, false);
-	pthread_mutex_init(&Threads_lock, NULL);
-	emu_views_postfork(true);
+	pthread_mutex_unlock(&Threads_lock);
+	emu_views_postfork();
 }
 
 void

@@ -214,7 +214,7 @@ void emu_views_fini(void);
 
 /* Around fork(): take and release the views' locks. */
 void emu_views_prefork(void);
-void emu_views_postfork(bool child);
+void emu_views_postfork(void);
 
 /* ---- finding written pages (scan.c) ---- */
 

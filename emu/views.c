@@ -462,23 +462,21 @@ emu_views_fini(void)
 	views_each_locked(fini_one);
 }
 
-/* fork: the child must find the locks free */
+/*
+ * fork: the child must find the locks free and the views whole. The
+ * registry is read-locked, which keeps writers out: glibc releases a read
+ * lock in the child, whose thread has a new identity, but not a write lock.
+ */
 void
 emu_views_prefork(void)
 {
-	pthread_rwlock_wrlock(&Emu_reg_lock);
+	pthread_rwlock_rdlock(&Emu_reg_lock);
 	pthread_mutex_lock(&Stream_lock);
 }
 
 void
-emu_views_postfork(bool child)
+emu_views_postfork(void)
 {
-	if (child) {
-		/* the forking thread has a new identity: start afresh */
-		pthread_mutex_init(&Stream_lock, NULL);
-		pthread_rwlock_init(&Emu_reg_lock, NULL);
-		return;
-	}
 	pthread_mutex_unlock(&Stream_lock);
 	pthread_rwlock_unlock(&Emu_reg_lock);
 }
