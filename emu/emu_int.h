@@ -107,9 +107,6 @@ struct emu_view *views_find(uintptr_t addr);
 /* First view ending after addr, or NULL; read-locked by the caller. */
 struct emu_view *views_next(uintptr_t addr);
 
-/* Calls fn on every view, write-locked (at exit). */
-void views_each_locked(void (*fn)(struct emu_view *v));
-
 /* ---- write-back (writeback.c) ---- */
 
 /* Per-thread state: flushed lines waiting for a drain, the ring, buffers. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emu_int.h"
@@ -178,7 +179,8 @@ fail:;
 
 static pthread_mutex_t Stream_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct emu_run *Streamed;	/* sorted, disjoint page runs */
-static size_t Nstreamed, Capstreamed;
+static size_t Nstreamed;		/* written locked, read at drain */
+static size_t Capstreamed;
 
 /* streamed_add -- records the private pages [s, e); locked (internal) */
 static int
@@ -198,7 +200,7 @@ streamed_add(struct emu_view *v, uintptr_t s, uintptr_t e)
 	memmove(&Streamed[i + 1], &Streamed[i],
 		(Nstreamed - i) * sizeof(*Streamed));
 	Streamed[i] = (struct emu_run){ v, s, e, true };
-	Nstreamed++;
+	__atomic_store_n(&Nstreamed, Nstreamed + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -294,7 +296,7 @@ publish(struct emu_thread *t, uintptr_t s, uintptr_t e, bool discard)
 	}
 	memmove(&Streamed[first], &Streamed[first + n],
 		(Nstreamed - first - n) * sizeof(*Streamed));
-	Nstreamed -= n;
+	__atomic_store_n(&Nstreamed, Nstreamed - n, __ATOMIC_RELAXED);
 }
 
 void
@@ -371,7 +373,7 @@ view_remove_at(size_t i)
 	for (size_t j = 0; j < Nstreamed; j++)
 		if (Streamed[j].v != v)
 			Streamed[k++] = Streamed[j];
-	Nstreamed = k;
+	__atomic_store_n(&Nstreamed, k, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&Stream_lock);
 	memmove(&Views[i], &Views[i + 1], (Nviews - i - 1) * sizeof(*Views));
 	Nviews--;
@@ -448,18 +450,22 @@ fini_one(struct emu_view *v)
 }
 
 void
-views_each_locked(void (*fn)(struct emu_view *v))
-{
-	pthread_rwlock_wrlock(&Emu_reg_lock);
-	for (size_t i = 0; i < Nviews; i++)
-		fn(Views[i]);
-	pthread_rwlock_unlock(&Emu_reg_lock);
-}
-
-void
 emu_views_fini(void)
 {
-	views_each_locked(fini_one);
+	/*
+	 * A thread still draining when the process exits holds the registry;
+	 * wait for it, but not forever: an exit must not hang.
+	 */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	if (pthread_rwlock_timedwrlock(&Emu_reg_lock, &until) != 0) {
+		emu_notice("exit: emulated views busy; not written back");
+		return;
+	}
+	for (size_t i = 0; i < Nviews; i++)
+		fini_one(Views[i]);
+	pthread_rwlock_unlock(&Emu_reg_lock);
 }
 
 /*
