@@ -72,8 +72,13 @@ pmem_init(void)
 	if (Emu_domain != EMU_OFF) {
 		/* same copy engine, emulated flush and drain */
 		emu_install(&Ops);
-		Chosen.mode = Emu_domain == EMU_ADR ? "emulated ADR" :
-			"emulated eADR";
+		bool adr = Emu_domain == EMU_ADR;
+		Chosen.mode = adr ? "emulated ADR" : "emulated eADR";
+		Chosen.flush = "line recorded";
+		Chosen.flush_needed = adr;
+		Chosen.flush_reason = adr ? "PMEM_EMULATE: ADR" :
+			"PMEM_EMULATE: eADR";
+		Chosen.drain = "write-back to the file";
 	}
 
 	log_write(LOG_INFO, "mode %s; flush %s (%s: %s); drain %s; engine %s; "
