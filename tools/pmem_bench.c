@@ -30,15 +30,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <link.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cpuid.h>
@@ -47,6 +44,7 @@
 #include "lib/engine.h"
 #include "lib/ops.h"
 #include "bench_limit.h"
+#include "bench_util.h"
 
 #define KIB ((size_t)1024)
 #define MIB (KIB * KIB)
@@ -132,15 +130,6 @@ static size_t Src_cursor;
 
 static struct result Results[MAX_RESULTS];
 static int Nresults;
-
-/* now_ns -- monotonic time in nanoseconds (internal) */
-static double
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* next_dst -- the next line-aligned destination in the window (internal) */
 static inline char *
@@ -233,45 +222,14 @@ run_batch(enum test_kind kind, const struct player *p, size_t size,
 	return t;
 }
 
-/* cmp_double -- qsort order for doubles (internal) */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* quantile -- the q-quantile of n values, interpolated (internal) */
+/* sample_quantile -- the q-quantile of n samples, in any order (internal) */
 static double
-quantile(const double *v, int n, double q)
+sample_quantile(const double *v, int n, double q)
 {
 	double s[MAX_SAMPLES];
 	memcpy(s, v, (size_t)n * sizeof(*s));
 	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	double pos = q * (n - 1);
-	int i = (int)pos;
-	if (i >= n - 1)
-		return s[n - 1];
-	return s[i] + (pos - i) * (s[i + 1] - s[i]);
-}
-
-/* shuffle -- a random order of n players, the same from run to run, so
- * that no player always follows the same other one (internal) */
-static void
-shuffle(int *order, int n)
-{
-	static uint64_t x = 0x9e3779b97f4a7c15ULL;
-	for (int i = 0; i < n; i++)
-		order[i] = i;
-	for (int i = n - 1; i > 0; i--) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		int j = (int)(x % (uint64_t)(i + 1));
-		int tmp = order[i];
-		order[i] = order[j];
-		order[j] = tmp;
-	}
+	return quantile(s, (size_t)n, q);
 }
 
 /* calibrate -- ops per sample: player 0 takes a sample's time (internal) */
@@ -329,27 +287,28 @@ measure(const char *test, enum test_kind kind, const struct player *pl,
 
 	for (int j = 0; j < np; j++) {
 		r->names[j] = pl[j].name;
-		r->med[j] = quantile(t[j], Opt.samples, 0.5);
-		r->p25[j] = quantile(t[j], Opt.samples, 0.25);
-		r->p75[j] = quantile(t[j], Opt.samples, 0.75);
-		r->min[j] = quantile(t[j], Opt.samples, 0.0);
+		r->med[j] = sample_quantile(t[j], Opt.samples, 0.5);
+		r->p25[j] = sample_quantile(t[j], Opt.samples, 0.25);
+		r->p75[j] = sample_quantile(t[j], Opt.samples, 0.75);
+		r->min[j] = sample_quantile(t[j], Opt.samples, 0.0);
 	}
 	double ratio[MAX_SAMPLES];
 	r->vs_pmdk = r->vs_limit = 0;
 	if (pmdk_i >= 0) {
 		for (int s = 0; s < Opt.samples; s++)
 			ratio[s] = t[pmdk_i][s] / t[0][s];
-		r->vs_pmdk = quantile(ratio, Opt.samples, 0.5);
+		r->vs_pmdk = sample_quantile(ratio, Opt.samples, 0.5);
 		for (int j = 0; j < nt; j++) {
 			for (int s = 0; s < Opt.samples; s++)
 				ratio[s] = t[pmdk_i][s] / t[j][s];
-			r->vs_pmdk_at[j] = quantile(ratio, Opt.samples, 0.5);
+			r->vs_pmdk_at[j] = sample_quantile(ratio,
+				Opt.samples, 0.5);
 		}
 	}
 	if (limit_i >= 0) {
 		for (int s = 0; s < Opt.samples; s++)
 			ratio[s] = t[limit_i][s] / t[0][s];
-		r->vs_limit = quantile(ratio, Opt.samples, 0.5);
+		r->vs_limit = sample_quantile(ratio, Opt.samples, 0.5);
 	}
 	return r;
 }
@@ -685,35 +644,14 @@ check_goals(void)
 			Goals[i].measured ? ": " : "", Goals[i].detail);
 }
 
-/* json_str -- writes s as a JSON string (internal) */
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* write_json -- every result and verdict to a file (internal) */
 static int
-write_json(const char *path, const char *cpu_model, const char *file)
+write_json(const char *path, const char *model, const char *file)
 {
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		fprintf(stderr, "pmem-bench: %s: %s\n", path, strerror(errno));
+	FILE *f = json_open(path, "pmem-bench", model, Opt.cpu);
+	if (f == NULL)
 		return -1;
-	}
-	fprintf(f, "{\n  \"cpu\": ");
-	json_str(f, cpu_model);
-	fprintf(f, ",\n  \"pinned_cpu\": %d,\n  \"file\": ", Opt.cpu);
+	fprintf(f, "\"file\": ");
 	json_str(f, file);
 	fprintf(f, ",\n  \"window_bytes\": %zu,\n  \"samples\": %d,\n"
 		"  \"sample_ms\": %.3f,\n  \"ours\": {\"engine\": ", Opt.window,
@@ -768,56 +706,22 @@ write_json(const char *path, const char *cpu_model, const char *file)
 		fprintf(f, "}%s\n", i < 2 ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
-	if (fclose(f) != 0) {
-		fprintf(stderr, "pmem-bench: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* in_pmdk -- true if fn lies in PMDK's loaded file (internal) */
-static bool
-in_pmdk(const void *fn, const char *pmdk_name)
-{
-	Dl_info info;
-	if (dladdr(fn, &info) == 0 || info.dli_fname == NULL)
-		return false;
-	return strcmp(info.dli_fname, pmdk_name) == 0;
+	return json_close(f, path, "pmem-bench");
 }
 
 /* load_pmdk -- loads the reference, checks where its entries lie (internal) */
 static void
 load_pmdk(void)
 {
-	void *h = dlopen(Opt.pmdk_path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-	if (h == NULL) {
-		printf("reference: PMDK's libpmem is missing (%s); measuring "
-			"ours only\n", dlerror());
-		return;
-	}
-	struct link_map *lm = NULL;
-	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL) {
-		printf("reference: dlinfo failed (%s); measuring ours only\n",
-			dlerror());
-		return;
-	}
-	snprintf(Pmdk_file, sizeof(Pmdk_file), "%s", lm->l_name);
-
 	static const char *const names[] = { "pmem_memcpy_persist",
 		"pmem_persist", "pmem_flush", "pmem_drain", "pmem_is_pmem" };
 	void *fn[5];
 	const void *ours[5] = { (const void *)pmem_memcpy_persist,
 		(const void *)pmem_persist, (const void *)pmem_flush,
 		(const void *)pmem_drain, (const void *)pmem_is_pmem };
-	for (int i = 0; i < 5; i++) {
-		fn[i] = dlsym(h, names[i]);
-		if (fn[i] == NULL || fn[i] == ours[i] ||
-				!in_pmdk(fn[i], Pmdk_file)) {
-			printf("reference: %s of %s does not resolve inside it;"
-				" measuring ours only\n", names[i], Pmdk_file);
-			return;
-		}
-	}
+	if (pmdk_open(Opt.pmdk_path, names, ours, fn, 5, Pmdk_file,
+			sizeof(Pmdk_file), "; measuring ours only") != NULL)
+		return;
 	*(void **)&Pmdk.memcpy_persist = fn[0];
 	*(void **)&Pmdk.persist = fn[1];
 	*(void **)&Pmdk.flush = fn[2];
@@ -865,30 +769,6 @@ choose_limits(void)
 		Raw_flush = limit_flush_clflush;
 		Raw_flush_name = "CLFLUSH";
 	}
-}
-
-/* cpu_model -- the model name from /proc/cpuinfo (internal) */
-static const char *
-cpu_model(char *buf, size_t len)
-{
-	snprintf(buf, len, "unknown");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (f == NULL)
-		return buf;
-	char line[512];
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "model name", 10) != 0)
-			continue;
-		char *v = strchr(line, ':');
-		if (v != NULL) {
-			v += 1 + strspn(v + 1, " \t");
-			v[strcspn(v, "\n")] = '\0';
-			snprintf(buf, len, "%s", v);
-		}
-		break;
-	}
-	fclose(f);
-	return buf;
 }
 
 /* map_target -- creates, maps and pre-faults the target file (internal) */
@@ -1097,16 +977,8 @@ main(int argc, char *argv[])
 	/* both libraries read it at their first pmem_is_pmem() call */
 	setenv("PMEM_IS_PMEM_FORCE", "1", 1);
 
-	if (Opt.cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(Opt.cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-			fprintf(stderr, "pmem-bench: cannot pin to CPU %d: "
-				"%s\n", Opt.cpu, strerror(errno));
-			return 1;
-		}
-	}
+	if (Opt.cpu >= 0 && pin_cpu(Opt.cpu, "pmem-bench") != 0)
+		return 1;
 
 	const char *threshold_env = getenv("PMEM_MOVNT_THRESHOLD");
 	if (threshold_env != NULL && !Opt.pmdk_env)
@@ -1178,15 +1050,9 @@ main(int argc, char *argv[])
 
 	int ret = 0;
 	if (Opt.json != NULL) {
-		/* under "bazel run" the working directory is the runfiles
-		 * tree: a relative name means the caller's directory */
 		char jsonbuf[4096];
-		const char *wd = getenv("BUILD_WORKING_DIRECTORY");
-		const char *json = Opt.json;
-		if (json[0] != '/' && wd != NULL && wd[0] != '\0') {
-			snprintf(jsonbuf, sizeof(jsonbuf), "%s/%s", wd, json);
-			json = jsonbuf;
-		}
+		const char *json = caller_path(Opt.json, jsonbuf,
+			sizeof(jsonbuf));
 		if (write_json(json, model, path) != 0)
 			ret = 1;
 		else

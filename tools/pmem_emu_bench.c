@@ -31,13 +31,11 @@
  * page-cache mapping: fast, and durable only at writeback). Such a variant
  * is marked "(hw)" in the tables and its goals are "n/a".
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -51,11 +49,12 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
 #include <libpmem.h>
+
+#include "bench_util.h"
 
 #define PROG "pmem-emu-bench"
 #define KIB ((size_t)1024)
@@ -167,15 +166,6 @@ static size_t Size;		/* bytes of the file used */
 
 /* Files to remove however the program ends. */
 static char Cleanup[3 * MAX_DIRS][4096];
-
-/* now_ns -- monotonic time in nanoseconds (internal) */
-static inline double
-now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Offsets: the same for every contender */
@@ -972,46 +962,6 @@ run_job(struct contender *c, struct job *j, double *lat)
 /* ---------------------------------------------------------------------- */
 /* Statistics */
 
-/* cmp_double -- qsort order for doubles (internal) */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* quantile -- the q-quantile of sorted values, interpolated (internal) */
-static double
-quantile(const double *s, size_t n, double q)
-{
-	if (n == 0)
-		return 0;
-	double pos = q * (double)(n - 1);
-	size_t i = (size_t)pos;
-	if (i >= n - 1)
-		return s[n - 1];
-	return s[i] + (pos - (double)i) * (s[i + 1] - s[i]);
-}
-
-/* shuffle -- a random order of n entries, the same from run to run
- * (internal) */
-static void
-shuffle(int *order, int n)
-{
-	static uint64_t x = 0x9e3779b97f4a7c15ULL;
-	for (int i = 0; i < n; i++)
-		order[i] = i;
-	for (int i = n - 1; i > 0; i--) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		int j = (int)(x % (uint64_t)(i + 1));
-		int tmp = order[i];
-		order[i] = order[j];
-		order[j] = tmp;
-	}
-}
-
 /* batch_ns -- total time of a batch's answer (internal) */
 static double
 batch_ns(const struct job *j, const double *lat)
@@ -1379,40 +1329,18 @@ goals:
 	fflush(stdout);
 }
 
-/* json_str -- writes s as a JSON string (internal) */
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* write_json -- every result and verdict to a file; 0 or -1 (internal) */
 static int
 write_json(const char *path, const char *model)
 {
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", PROG, path, strerror(errno));
+	FILE *f = json_open(path, PROG, model, Opt.cpu);
+	if (f == NULL)
 		return -1;
-	}
-	fprintf(f, "{\n  \"cpu\": ");
-	json_str(f, model);
-	fprintf(f, ",\n  \"pinned_cpu\": %d,\n  \"quick\": %s,\n"
-		"  \"rounds\": %d,\n  \"batch_ms\": %.3f,\n"
-		"  \"file_bytes\": %zu,\n  \"pmdk\": {\"loaded\": %s, "
-		"\"file\": ", Opt.cpu, Opt.quick ? "true" : "false",
-		Opt.rounds, Opt.batch_ns / 1e6, Opt.file_size,
-		Pmdk.loaded ? "true" : "false");
+	fprintf(f, "\"quick\": %s,\n  \"rounds\": %d,\n"
+		"  \"batch_ms\": %.3f,\n  \"file_bytes\": %zu,\n"
+		"  \"pmdk\": {\"loaded\": %s, \"file\": ",
+		Opt.quick ? "true" : "false", Opt.rounds, Opt.batch_ns / 1e6,
+		Opt.file_size, Pmdk.loaded ? "true" : "false");
 	json_str(f, Pmdk.loaded ? Pmdk.file : "");
 	fprintf(f, "},\n  \"dirs\": [");
 	for (int di = 0; di < Nruns; di++) {
@@ -1483,25 +1411,11 @@ write_json(const char *path, const char *model)
 		fprintf(f, "\n      ]\n    }");
 	}
 	fprintf(f, "\n  ]\n}\n");
-	if (fclose(f) != 0) {
-		fprintf(stderr, "%s: %s: %s\n", PROG, path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return json_close(f, path, PROG);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Setup */
-
-/* in_pmdk -- true if fn lies in PMDK's loaded file (internal) */
-static bool
-in_pmdk(const void *fn)
-{
-	Dl_info info;
-	if (dladdr(fn, &info) == 0 || info.dli_fname == NULL)
-		return false;
-	return strcmp(info.dli_fname, Pmdk.file) == 0;
-}
 
 /* load_pmdk -- loads the reference, checks where its entries lie (internal) */
 static void
@@ -1512,35 +1426,16 @@ load_pmdk(void)
 	Pmdk.why_not = "not loaded under a sanitizer";
 	return;
 #endif
-	void *h = dlopen(Opt.pmdk_path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-	if (h == NULL) {
-		printf("reference: PMDK's libpmem is missing (%s)\n",
-			dlerror());
-		Pmdk.why_not = "missing";
-		return;
-	}
-	struct link_map *lm = NULL;
-	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || lm == NULL) {
-		printf("reference: dlinfo failed (%s)\n", dlerror());
-		Pmdk.why_not = "dlinfo failed";
-		return;
-	}
-	snprintf(Pmdk.file, sizeof(Pmdk.file), "%s", lm->l_name);
 	static const char *const names[] = { "pmem_map_file", "pmem_unmap",
 		"pmem_msync", "pmem_is_pmem" };
 	const void *ours[] = { (const void *)pmem_map_file,
 		(const void *)pmem_unmap, (const void *)pmem_msync,
 		(const void *)pmem_is_pmem };
 	void *fn[4];
-	for (int i = 0; i < 4; i++) {
-		fn[i] = dlsym(h, names[i]);
-		if (fn[i] == NULL || fn[i] == ours[i] || !in_pmdk(fn[i])) {
-			printf("reference: %s of %s does not resolve inside "
-				"it\n", names[i], Pmdk.file);
-			Pmdk.why_not = "entries not inside it";
-			return;
-		}
-	}
+	Pmdk.why_not = pmdk_open(Opt.pmdk_path, names, ours, fn, 4, Pmdk.file,
+		sizeof(Pmdk.file), "");
+	if (Pmdk.why_not != NULL)
+		return;
 	*(void **)&Pmdk.map_file = fn[0];
 	*(void **)&Pmdk.unmap = fn[1];
 	*(void **)&Pmdk.msync = fn[2];
@@ -1759,30 +1654,6 @@ out:
 	return ret;
 }
 
-/* cpu_model -- the model name from /proc/cpuinfo (internal) */
-static const char *
-cpu_model(char *buf, size_t len)
-{
-	snprintf(buf, len, "unknown");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (f == NULL)
-		return buf;
-	char line[512];
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "model name", 10) != 0)
-			continue;
-		char *v = strchr(line, ':');
-		if (v != NULL) {
-			v += 1 + strspn(v + 1, " \t");
-			v[strcspn(v, "\n")] = '\0';
-			snprintf(buf, len, "%s", v);
-		}
-		break;
-	}
-	fclose(f);
-	return buf;
-}
-
 /* usage -- the help text (internal) */
 static void
 usage(const char *prog)
@@ -1979,16 +1850,8 @@ main(int argc, char *argv[])
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
-	if (Opt.cpu >= 0) {
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(Opt.cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-			fprintf(stderr, "%s: cannot pin to CPU %d: %s\n", PROG,
-				Opt.cpu, strerror(errno));
-			return 1;
-		}
-	}
+	if (Opt.cpu >= 0 && pin_cpu(Opt.cpu, PROG) != 0)
+		return 1;
 	char model[256];
 	printf("%s: %s, %s, %d rounds of ~%.1f ms batches per contender, "
 		"file %zu MiB\n", PROG, cpu_model(model, sizeof(model)),
@@ -2017,15 +1880,9 @@ main(int argc, char *argv[])
 	printf("\nrun time %.1f s\n", (now_ns() - t0) / 1e9);
 
 	if (Opt.json != NULL) {
-		/* under "bazel run" a relative name means the caller's
-		 * directory */
 		char jsonbuf[4096];
-		const char *wd = getenv("BUILD_WORKING_DIRECTORY");
-		const char *json = Opt.json;
-		if (json[0] != '/' && wd != NULL && wd[0] != '\0') {
-			snprintf(jsonbuf, sizeof(jsonbuf), "%s/%s", wd, json);
-			json = jsonbuf;
-		}
+		const char *json = caller_path(Opt.json, jsonbuf,
+			sizeof(jsonbuf));
 		if (write_json(json, model) != 0)
 			ret = 1;
 		else
