@@ -21,8 +21,6 @@
 
 #include "emu_util.h"
 
-static const char *Helper;
-
 struct var {
 	const char *name;
 	const char *accepted[5];	/* NULL-terminated */
@@ -42,16 +40,21 @@ static const struct var Others[] = {
 		"PMEM_EMULATE=adr" },
 };
 
-/* run -- the helper with var=value (and var->needs) */
-static void
+/*
+ * run -- the helper with var=value (and var->needs); returns the setting
+ * quoted, NAME="value", to name the case in messages (free() it)
+ */
+static char *
 run(const struct var *var, const char *value, struct eu_run *r)
 {
-	char *setting;
+	char *setting, *quoted;
 	assert_true(asprintf(&setting, "%s=%s", var->name, value) > 0);
+	assert_true(asprintf(&quoted, "%s=\"%s\"", var->name, value) > 0);
 	char *env[] = { setting, (char *)var->needs, NULL };
-	char *argv[] = { (char *)Helper, "version", NULL };
+	char *argv[] = { (char *)Eu_helper, "version", NULL };
 	eu_exec(argv, env, NULL, NULL, r);
 	free(setting);
+	return quoted;
 }
 
 /* is_accepted -- word (len bytes) is one of the accepted values */
@@ -74,13 +77,10 @@ static void
 expect_rejected(const struct var *var, const char *value)
 {
 	struct eu_run r;
-	run(var, value, &r);
-	if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 1)
-		fail_msg("%s=\"%s\": status 0x%x, expected exit status 1; "
-			"stderr:\n%s", var->name, value, r.status, r.err);
+	char *quoted = run(var, value, &r);
+	eu_expect_exited(&r, 1, quoted);
 	if (r.out[0] != '\0')
-		fail_msg("%s=\"%s\": main ran (stdout \"%s\")", var->name,
-			value, r.out);
+		fail_msg("%s: main ran (stdout \"%s\")", quoted, r.out);
 	char *head;
 	assert_true(asprintf(&head,
 		"libpmem: %s=\"%s\" is not valid; accepted values: ",
@@ -89,8 +89,8 @@ expect_rejected(const struct var *var, const char *value)
 	size_t el = strlen(r.err);
 	if (eu_count_lines(r.err) != 1 || el == 0 || r.err[el - 1] != '\n' ||
 			strncmp(r.err, head, hl) != 0)
-		fail_msg("%s=\"%s\": stderr should be one line \"%s...\", it "
-			"is:\n%s", var->name, value, head, r.err);
+		fail_msg("%s: stderr should be one line \"%s...\", it is:\n%s",
+			quoted, head, r.err);
 	if (var == &Emulate) {
 		/* the SPEC gives this one's line word for word */
 		char *line;
@@ -119,6 +119,7 @@ expect_rejected(const struct var *var, const char *value)
 		fail_msg("%s: %d accepted values listed, expected %d: %s",
 			var->name, n, want, r.err);
 	free(head);
+	free(quoted);
 	eu_run_free(&r);
 }
 
@@ -127,15 +128,14 @@ static void
 expect_accepted(const struct var *var, const char *value)
 {
 	struct eu_run r;
-	run(var, value, &r);
-	if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0 ||
-			strcmp(r.out, "main ran\n") != 0)
-		fail_msg("%s=\"%s\": status 0x%x, stdout \"%s\", stderr:\n%s",
-			var->name, value, r.status, r.out, r.err);
+	char *quoted = run(var, value, &r);
+	eu_expect_exited(&r, 0, quoted);
+	if (strcmp(r.out, "main ran\n") != 0)
+		fail_msg("%s: stdout \"%s\", stderr:\n%s", quoted, r.out,
+			r.err);
 	/* the io_uring notice is the one line a valid setting may print */
-	if (eu_count_lines(r.err) != eu_count_lines_with(r.err,
-			"io_uring unavailable") || eu_count_lines(r.err) > 1)
-		fail_msg("%s=\"%s\": stderr:\n%s", var->name, value, r.err);
+	eu_expect_notices(r.err, 0, 1, quoted);
+	free(quoted);
 	eu_run_free(&r);
 }
 
@@ -164,11 +164,10 @@ emulate_unset_runs_main(void **state)
 {
 	(void)state;
 	char *env[] = { NULL };
-	char *argv[] = { (char *)Helper, "version", NULL };
+	char *argv[] = { (char *)Eu_helper, "version", NULL };
 	struct eu_run r;
 	eu_exec(argv, env, NULL, NULL, &r);
-	assert_true(WIFEXITED(r.status));
-	assert_int_equal(WEXITSTATUS(r.status), 0);
+	eu_expect_exited(&r, 0, "helper");
 	assert_string_equal(r.out, "main ran\n");
 	assert_string_equal(r.err, "");
 	eu_run_free(&r);
@@ -202,11 +201,8 @@ other_valid_values_run_main(void **state)
 int
 main(int argc, char *argv[])
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s emu_helper\n", argv[0]);
+	if (!eu_helper_arg(argc, argv))
 		return 1;
-	}
-	Helper = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(emulate_invalid_values_rejected),
 		cmocka_unit_test(emulate_valid_values_run_main),

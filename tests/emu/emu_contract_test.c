@@ -36,26 +36,6 @@
 
 static enum eu_domain Domain;
 static size_t Threshold;
-static char *Dir;
-
-/* Two lines of page 1, line-aligned: the range most tests store to. */
-static const struct eu_span Two_lines = { PAGE + EU_LINE, 2 * EU_LINE };
-
-/* fresh -- a new file of size bytes, all EU_OLD; done() it */
-static char *
-fresh(size_t size)
-{
-	return eu_fresh_file(Dir, size);
-}
-
-/* done -- removes a test's file */
-static void
-done(char *path)
-{
-	unlink(path);
-	free(path);
-}
-
 /* adr_or_eadr -- what the domain of the target expects */
 static int
 adr_or_eadr(int adr, int eadr)
@@ -99,17 +79,6 @@ do_deep_flush_drain(char *p, size_t len, void *arg)
 	pmem_drain();
 }
 
-/* run -- a child does step on Two_lines and ends; the span then holds want */
-static void
-run(eu_child_fn *step, enum eu_end end, int want)
-{
-	char *f = fresh(FILE_SIZE);
-	struct eu_span s = Two_lines;
-	eu_child_run(f, step, &s, end);
-	eu_expect_span(f, FILE_SIZE, &s, want);
-	done(f);
-}
-
 static void
 has_auto_flush_0_adr_1_eadr(void **state)
 {
@@ -132,10 +101,10 @@ static void
 map_file_and_is_pmem_say_pmem(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	/* eu_child_map checks *is_pmem == 1 */
 	eu_child_run(f, check_is_pmem, NULL, EU_EXIT);
-	done(f);
+	eu_remove_file(f);
 }
 
 static void
@@ -164,12 +133,12 @@ static void
 map_file_errors_as_usual(void **state)
 {
 	(void)state;
-	char *missing = eu_join(Dir, "missing");
+	char *missing = eu_join(Eu_dir, "missing");
 	errno = 0;
 	assert_null(pmem_map_file(missing, 0, 0, 0, NULL, NULL));
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(eu_file_size(missing), -1);
-	char *f = fresh(PAGE);
+	char *f = eu_fresh_file(PAGE);
 	errno = 0;
 	assert_null(pmem_map_file(f, 0, 0x10, 0, NULL, NULL));
 	assert_int_equal(errno, EINVAL);
@@ -178,7 +147,7 @@ map_file_errors_as_usual(void **state)
 		0644, NULL, NULL));
 	assert_int_equal(errno, EEXIST);
 	eu_expect_bytes(f, 0, PAGE, EU_OLD);
-	done(f);
+	eu_remove_file(f);
 	free(missing);
 }
 
@@ -186,84 +155,86 @@ static void
 store_without_flush_killed(void **state)
 {
 	(void)state;
-	run(eu_step_store, EU_KILL, adr_or_eadr(EU_OLD, EU_NEW));
+	eu_expect_two_lines(eu_step_store, EU_KILL,
+		adr_or_eadr(EU_OLD, EU_NEW));
 }
 
 static void
 store_without_flush_exit(void **state)
 {
 	(void)state;
-	run(eu_step_store, EU_EXIT, EU_NEW);
+	eu_expect_two_lines(eu_step_store, EU_EXIT, EU_NEW);
 }
 
 static void
 flush_without_drain_killed(void **state)
 {
 	(void)state;
-	run(eu_step_flush, EU_KILL, adr_or_eadr(EU_OLD, EU_NEW));
+	eu_expect_two_lines(eu_step_flush, EU_KILL,
+		adr_or_eadr(EU_OLD, EU_NEW));
 }
 
 static void
 flush_without_drain_exit(void **state)
 {
 	(void)state;
-	run(eu_step_flush, EU_EXIT, EU_NEW);
+	eu_expect_two_lines(eu_step_flush, EU_EXIT, EU_NEW);
 }
 
 static void
 flush_drain_killed(void **state)
 {
 	(void)state;
-	run(eu_step_flush_drain, EU_KILL, EU_NEW);
+	eu_expect_two_lines(eu_step_flush_drain, EU_KILL, EU_NEW);
 }
 
 static void
 persist_killed(void **state)
 {
 	(void)state;
-	run(eu_step_persist, EU_KILL, EU_NEW);
+	eu_expect_two_lines(eu_step_persist, EU_KILL, EU_NEW);
 }
 
 static void
 msync_killed(void **state)
 {
 	(void)state;
-	run(do_msync, EU_KILL, EU_NEW);
+	eu_expect_two_lines(do_msync, EU_KILL, EU_NEW);
 }
 
 static void
 deep_persist_killed(void **state)
 {
 	(void)state;
-	run(do_deep_persist, EU_KILL, EU_NEW);
+	eu_expect_two_lines(do_deep_persist, EU_KILL, EU_NEW);
 }
 
 static void
 deep_drain_without_flush_killed(void **state)
 {
 	(void)state;
-	run(do_deep_drain, EU_KILL, EU_NEW);
+	eu_expect_two_lines(do_deep_drain, EU_KILL, EU_NEW);
 }
 
 static void
 deep_flush_then_drain_killed(void **state)
 {
 	(void)state;
-	run(do_deep_flush_drain, EU_KILL, EU_NEW);
+	eu_expect_two_lines(do_deep_flush_drain, EU_KILL, EU_NEW);
 }
 
 static void
 unmap_writes_back_stores(void **state)
 {
 	(void)state;
-	run(eu_step_store, EU_UNMAP_KILL, EU_NEW);
+	eu_expect_two_lines(eu_step_store, EU_UNMAP_KILL, EU_NEW);
 }
 
 static void
 unmap_writes_back_flushed_lines(void **state)
 {
 	(void)state;
-	run(eu_step_flush, EU_UNMAP_KILL, EU_NEW);
+	eu_expect_two_lines(eu_step_flush, EU_UNMAP_KILL, EU_NEW);
 }
 
 /* Unaligned ranges: every byte of them durable, nothing else changed. */
@@ -272,22 +243,16 @@ static void
 msync_of_unaligned_range_killed(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
 	struct eu_span s = { PAGE + 10, 100 };
-	eu_child_run(f, do_msync, &s, EU_KILL);
-	eu_expect_span(f, FILE_SIZE, &s, EU_NEW);
-	done(f);
+	eu_expect_step(FILE_SIZE, &s, do_msync, EU_KILL, EU_NEW);
 }
 
 static void
 persist_over_several_pages_killed(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
 	struct eu_span s = { 4000, 2 * PAGE + 200 };
-	eu_child_run(f, eu_step_persist, &s, EU_KILL);
-	eu_expect_span(f, FILE_SIZE, &s, EU_NEW);
-	done(f);
+	eu_expect_step(FILE_SIZE, &s, eu_step_persist, EU_KILL, EU_NEW);
 }
 
 /* store_lines_persist_one -- four lines stored, only the second persisted */
@@ -304,7 +269,7 @@ static void
 persist_makes_only_its_lines_durable(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, store_lines_persist_one, NULL, EU_KILL);
 	int other = adr_or_eadr(EU_OLD, EU_NEW);
 	eu_expect_bytes(f, PAGE, EU_LINE, other);
@@ -313,7 +278,7 @@ persist_makes_only_its_lines_durable(void **state)
 	eu_expect_bytes(f, 0, PAGE, EU_OLD);
 	eu_expect_bytes(f, PAGE + 4 * EU_LINE, FILE_SIZE - PAGE - 4 * EU_LINE,
 		EU_OLD);
-	done(f);
+	eu_remove_file(f);
 }
 
 /*
@@ -341,22 +306,22 @@ static void
 drained_line_kept_after_new_store(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	int flush_b = 0;
 	eu_child_run(f, a_drained_then_b, &flush_b, EU_KILL);
 	eu_expect_bytes(f, PAGE, EU_LINE, adr_or_eadr('A', 'B'));
-	done(f);
+	eu_remove_file(f);
 }
 
 static void
 drained_line_kept_after_new_flush(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	int flush_b = 1;
 	eu_child_run(f, a_drained_then_b, &flush_b, EU_KILL);
 	eu_expect_bytes(f, PAGE, EU_LINE, adr_or_eadr('A', 'B'));
-	done(f);
+	eu_remove_file(f);
 }
 
 /* many_persists_then_store -- 200 versions persisted, one more stored */
@@ -379,11 +344,11 @@ static void
 last_drained_version_kept(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, many_persists_then_store, NULL, EU_KILL);
 	eu_expect_bytes(f, PAGE, EU_LINE, adr_or_eadr(199, 200));
 	eu_expect_bytes(f, PAGE + EU_LINE, EU_LINE, EU_OLD);
-	done(f);
+	eu_remove_file(f);
 }
 
 /* store_flush_store_drain -- A stored and flushed, B stored, drained */
@@ -403,13 +368,13 @@ static void
 store_between_flush_and_drain_either_content(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, store_flush_store_drain, NULL, EU_KILL);
 	unsigned char l[EU_LINE];
 	eu_pread(f, PAGE, l, sizeof(l));
 	int want = l[0] == 'A' && Domain == EU_ADR ? 'A' : 'B';
 	eu_expect_bytes(f, PAGE, EU_LINE, want);
-	done(f);
+	eu_remove_file(f);
 }
 
 /* store_two_pages_unmap_one -- pages 0 and 2 stored, page 2 unmapped */
@@ -427,13 +392,13 @@ static void
 unmap_of_part_writes_back_that_part(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, store_two_pages_unmap_one, NULL, EU_KILL);
 	eu_expect_bytes(f, 0, PAGE, adr_or_eadr(EU_OLD, EU_NEW));
 	eu_expect_bytes(f, PAGE, PAGE, EU_OLD);
 	eu_expect_bytes(f, 2 * PAGE, PAGE, EU_NEW);
 	eu_expect_bytes(f, 3 * PAGE, PAGE, EU_OLD);
-	done(f);
+	eu_remove_file(f);
 }
 
 /*
@@ -460,12 +425,12 @@ eadr_store_before_stream_in_page_kept(void **state)
 		print_message("eADR only: under ADR the store is not durable\n");
 		skip();
 	}
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, store_then_stream, NULL, EU_KILL);
 	eu_expect_bytes(f, PAGE, EU_LINE, 'X');
 	eu_expect_bytes(f, PAGE + EU_LINE, EU_LINE, EU_OLD);
 	eu_expect_bytes(f, PAGE + 2 * EU_LINE, EU_LINE, EU_OLD);
-	done(f);
+	eu_remove_file(f);
 }
 
 /* stream_drain_store -- line 2 streamed and drained, then line 0 stored */
@@ -488,12 +453,12 @@ eadr_store_after_drained_stream_durable_at_once(void **state)
 		print_message("eADR only: under ADR the store is not durable\n");
 		skip();
 	}
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, stream_drain_store, NULL, EU_KILL);
 	eu_expect_bytes(f, PAGE, EU_LINE, 'X');
 	eu_expect_bytes(f, PAGE + EU_LINE, EU_LINE, EU_OLD);
 	eu_expect_bytes(f, PAGE + 2 * EU_LINE, EU_LINE, 'S');
-	done(f);
+	eu_remove_file(f);
 }
 
 /* Mappings whose length is not a multiple of the page size. */
@@ -519,40 +484,40 @@ static void
 odd_length_persist_killed(void **state)
 {
 	(void)state;
-	char *f = fresh(ODD_SIZE);
+	char *f = eu_fresh_file(ODD_SIZE);
 	eu_child_run(f, persist_all, NULL, EU_KILL);
 	eu_expect_bytes(f, 0, ODD_SIZE, EU_NEW);
 	assert_int_equal(eu_file_size(f), ODD_SIZE);
-	done(f);
+	eu_remove_file(f);
 }
 
 static void
 odd_length_store_exit(void **state)
 {
 	(void)state;
-	char *f = fresh(ODD_SIZE);
+	char *f = eu_fresh_file(ODD_SIZE);
 	eu_child_run(f, store_all, NULL, EU_EXIT);
 	eu_expect_bytes(f, 0, ODD_SIZE, EU_NEW);
 	assert_int_equal(eu_file_size(f), ODD_SIZE);
-	done(f);
+	eu_remove_file(f);
 }
 
 static void
 odd_length_store_unmap(void **state)
 {
 	(void)state;
-	char *f = fresh(ODD_SIZE);
+	char *f = eu_fresh_file(ODD_SIZE);
 	eu_child_run(f, store_all, NULL, EU_UNMAP_KILL);
 	eu_expect_bytes(f, 0, ODD_SIZE, EU_NEW);
 	assert_int_equal(eu_file_size(f), ODD_SIZE);
-	done(f);
+	eu_remove_file(f);
 }
 
 static void
 odd_length_created_file(void **state)
 {
 	(void)state;
-	char *f = eu_join(Dir, "created");
+	char *f = eu_join(Eu_dir, "created");
 	pid_t pid = eu_fork();
 	if (pid == 0) {
 		size_t len;
@@ -575,7 +540,7 @@ odd_length_created_file(void **state)
 	eu_expect_bytes(f, 0, 100, EU_NEW);
 	eu_expect_bytes(f, 100, ODD_SIZE - 200, 0);
 	eu_expect_bytes(f, ODD_SIZE - 100, 100, EU_NEW);
-	done(f);
+	eu_remove_file(f);
 }
 
 /*
@@ -608,12 +573,12 @@ static void
 mapping_usable_after_fork(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, persist_in_forked_child, NULL, EU_KILL);
 	eu_expect_bytes(f, 0, 2 * EU_LINE, EU_NEW);
 	eu_expect_bytes(f, 2 * EU_LINE, EU_LINE, adr_or_eadr(EU_OLD, EU_NEW));
 	eu_expect_bytes(f, 3 * EU_LINE, FILE_SIZE - 3 * EU_LINE, EU_OLD);
-	done(f);
+	eu_remove_file(f);
 }
 
 /*
@@ -706,7 +671,7 @@ static void
 copy_then_kill(void **state)
 {
 	const struct copy_case *c = *state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, do_copy, (void *)c, EU_KILL);
 	eu_expect_bytes(f, 0, COPY_OFF, EU_OLD);
 	if (copy_kept(c)) {
@@ -721,7 +686,7 @@ copy_then_kill(void **state)
 	}
 	eu_expect_bytes(f, COPY_OFF + (off_t)c->len,
 		FILE_SIZE - COPY_OFF - c->len, EU_OLD);
-	done(f);
+	eu_remove_file(f);
 }
 
 /*
@@ -745,11 +710,11 @@ copy_over_drained(char *p, size_t len, void *arg)
 static void
 copy_over_drained_data(size_t len, unsigned flags, int adr, int eadr)
 {
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	struct over_case c = { len, flags };
 	eu_child_run(f, copy_over_drained, &c, EU_KILL);
 	eu_expect_bytes(f, PAGE, len, adr_or_eadr(adr, eadr));
-	done(f);
+	eu_remove_file(f);
 }
 
 static void
@@ -792,7 +757,7 @@ static void
 overlapping_memmove_persist_killed(void **state)
 {
 	(void)state;
-	char *f = fresh(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, move_overlapping, NULL, EU_KILL);
 	unsigned char *want = malloc(LARGE + EU_LINE);
 	assert_non_null(want);
@@ -802,7 +767,7 @@ overlapping_memmove_persist_killed(void **state)
 		want[EU_LINE + i] = (unsigned char)('A' + i % 26);
 	eu_expect_content(f, PAGE, want, LARGE + EU_LINE);
 	free(want);
-	done(f);
+	eu_remove_file(f);
 }
 
 #define MAX_COPY_CASES 128
@@ -903,23 +868,6 @@ add_copy_cases(void)
 	}
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	Dir = eu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	eu_rmtree(Dir);
-	free(Dir);
-	return 0;
-}
-
 #define TEST(f) { #f, f, NULL, NULL, NULL }
 
 int
@@ -990,7 +938,7 @@ main(void)
 		};
 	}
 	int ret = _cmocka_run_group_tests("emu_contract", tests,
-		nfixed + (size_t)Ncopy, setup, teardown);
+		nfixed + (size_t)Ncopy, eu_setup, eu_teardown);
 	for (int i = 0; i < Ncopy; i++)
 		free(Copy_names[i]);
 	free(tests);

@@ -40,14 +40,10 @@
 #define __NR_io_uring_setup 425
 #endif
 
-#define NOTICE "io_uring unavailable"
 #define RECORD 256
 #define RECORDS 200
 #define DRAINS 1000
 #define FILE_SIZE 65536
-
-static const char *Helper;
-static char *Dir;
 
 /* block_io_uring -- from now on io_uring_setup fails with errno *arg */
 static void
@@ -98,76 +94,68 @@ expect_records(const char *path)
 		EU_OLD);
 }
 
-/* expect_one_notice -- stderr is exactly one line, the notice */
-static void
-expect_one_notice(const char *err)
-{
-	if (eu_count_lines(err) != 1 || eu_count_lines_with(err, NOTICE) != 1)
-		fail_msg("stderr should be one line with \"%s\", it is:\n%s",
-			NOTICE, err);
-}
-
 /*
  * run_helper -- emu_helper persist on a fresh file, ending as end says
- * ("kill" or "exit"), with the environment env (NULL-terminated, at most 4)
- * and io_uring_setup failing with *err unless err is NULL
+ * ("kill" or "exit"), with the environment env (NULL-terminated) and
+ * io_uring_setup failing with *err unless err is NULL
  */
 static char *
 run_helper(const char *const *env, int *err, const char *end,
 		struct eu_run *r)
 {
-	char *f = eu_fresh_file(Dir, FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	char records[16], drains[16];
 	snprintf(records, sizeof(records), "%d", RECORDS);
 	snprintf(drains, sizeof(drains), "%d", DRAINS);
-	char *argv[] = { (char *)Helper, "persist", f, records, drains,
+	char *argv[] = { (char *)Eu_helper, "persist", f, records, drains,
 		(char *)end, NULL };
 	eu_exec(argv, (char *const *)env, err != NULL ? block_io_uring : NULL,
 		err, r);
-	bool killed = WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGKILL;
-	bool exited = WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
-	if (strcmp(end, "kill") == 0 ? !killed : !exited)
-		fail_msg("helper ended with status 0x%x, stderr:\n%s",
-			r->status, r->err);
+	if (strcmp(end, "kill") == 0)
+		eu_expect_signaled(r, SIGKILL, "helper");
+	else
+		eu_expect_exited(r, 0, "helper");
 	assert_string_equal(r->out, "main ran\ndone\n");
 	return f;
+}
+
+/*
+ * durable -- the helper killed after persisting, with the settings emulate
+ * and io (NULL: none) and io_uring_setup failing with err (0: not
+ * blocked): the records are in the file, and its stderr is from min to max
+ * lines, each the io_uring notice
+ */
+static void
+durable(const char *emulate, const char *io, int err, int min, int max)
+{
+	const char *env[] = { emulate, io, NULL };
+	struct eu_run r;
+	char *f = run_helper(env, err != 0 ? &err : NULL, "kill", &r);
+	expect_records(f);
+	eu_expect_notices(r.err, min, max, "helper");
+	eu_run_free(&r);
+	eu_remove_file(f);
 }
 
 static void
 eperm_falls_back_with_one_notice(void **state)
 {
 	(void)state;
-	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring",
-		NULL };
-	int err = EPERM;
-	struct eu_run r;
-	char *f = run_helper(env, &err, "kill", &r);
-	expect_records(f);
-	expect_one_notice(r.err);
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring", EPERM, 1, 1);
 }
 
 static void
 enosys_falls_back_with_one_notice(void **state)
 {
 	(void)state;
-	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring",
-		NULL };
-	int err = ENOSYS;
-	struct eu_run r;
-	char *f = run_helper(env, &err, "kill", &r);
-	expect_records(f);
-	expect_one_notice(r.err);
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring", ENOSYS, 1, 1);
 }
 
 static void
 fallback_stats_say_pwrite(void **state)
 {
 	(void)state;
-	char *stats = eu_join(Dir, "stats.json");
+	char *stats = eu_join(Eu_dir, "stats.json");
 	char *var;
 	assert_true(asprintf(&var, "PMEM_EMULATE_STATS=%s", stats) > 0);
 	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring", var,
@@ -176,18 +164,14 @@ fallback_stats_say_pwrite(void **state)
 	struct eu_run r;
 	char *f = run_helper(env, &err, "exit", &r);
 	expect_records(f);
-	expect_one_notice(r.err);
-	off_t size = eu_file_size(stats);
-	assert_true(size > 0);
-	char *json = calloc(1, (size_t)size + 1);
+	eu_expect_notices(r.err, 1, 1, "helper");
+	char *json = eu_read_file(stats);
 	assert_non_null(json);
-	eu_pread(stats, 0, json, (size_t)size);
-	if (strstr(json, "\"io\":\"pwrite\"") == NULL &&
-			strstr(json, "\"io\": \"pwrite\"") == NULL)
-		fail_msg("stats do not say \"io\":\"pwrite\": %s", json);
+	assert_true(json[0] != '\0');
+	eu_expect_json_str(json, "io", "pwrite");
 	free(json);
 	eu_run_free(&r);
-	free(f);
+	eu_remove_file(f);
 	free(var);
 	free(stats);
 }
@@ -196,29 +180,14 @@ static void
 pwrite_io_tries_no_io_uring(void **state)
 {
 	(void)state;
-	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=pwrite",
-		NULL };
-	int err = EPERM;
-	struct eu_run r;
-	char *f = run_helper(env, &err, "kill", &r);
-	expect_records(f);
-	assert_string_equal(r.err, "");
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=adr", "PMEM_EMULATE_IO=pwrite", EPERM, 0, 0);
 }
 
 static void
 pwrite_io_durable_without_filter(void **state)
 {
 	(void)state;
-	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=pwrite",
-		NULL };
-	struct eu_run r;
-	char *f = run_helper(env, NULL, "kill", &r);
-	expect_records(f);
-	assert_string_equal(r.err, "");
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=adr", "PMEM_EMULATE_IO=pwrite", 0, 0, 0);
 }
 
 static void
@@ -229,14 +198,7 @@ uring_available_no_notice(void **state)
 		print_message("io_uring does not work here\n");
 		skip();
 	}
-	const char *env[] = { "PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring",
-		NULL };
-	struct eu_run r;
-	char *f = run_helper(env, NULL, "kill", &r);
-	expect_records(f);
-	assert_string_equal(r.err, "");
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=adr", "PMEM_EMULATE_IO=uring", 0, 0, 0);
 }
 
 /* auto (the default) with io_uring blocked: durable, at most the notice */
@@ -244,17 +206,7 @@ static void
 auto_blocked_still_durable(void **state)
 {
 	(void)state;
-	const char *env[] = { "PMEM_EMULATE=adr", NULL };
-	int err = EPERM;
-	struct eu_run r;
-	char *f = run_helper(env, &err, "kill", &r);
-	expect_records(f);
-	if (eu_count_lines(r.err) != eu_count_lines_with(r.err, NOTICE) ||
-			eu_count_lines(r.err) > 1)
-		fail_msg("stderr should be at most the notice, it is:\n%s",
-			r.err);
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=adr", NULL, EPERM, 0, 1);
 }
 
 /* eADR may need no write-back for cached stores: at most one notice. */
@@ -262,18 +214,7 @@ static void
 eadr_blocked_still_durable(void **state)
 {
 	(void)state;
-	const char *env[] = { "PMEM_EMULATE=eadr", "PMEM_EMULATE_IO=uring",
-		NULL };
-	int err = EPERM;
-	struct eu_run r;
-	char *f = run_helper(env, &err, "kill", &r);
-	expect_records(f);
-	if (eu_count_lines(r.err) != eu_count_lines_with(r.err, NOTICE) ||
-			eu_count_lines(r.err) > 1)
-		fail_msg("stderr should be at most the notice, it is:\n%s",
-			r.err);
-	eu_run_free(&r);
-	free(f);
+	durable("PMEM_EMULATE=eadr", "PMEM_EMULATE_IO=uring", EPERM, 0, 1);
 }
 
 /*
@@ -285,8 +226,8 @@ static void
 forked_child_blocked_still_durable(void **state)
 {
 	(void)state;
-	char *f = eu_fresh_file(Dir, FILE_SIZE);
-	char *errf = eu_join(Dir, "child.stderr");
+	char *f = eu_fresh_file(FILE_SIZE);
+	char *errf = eu_join(Eu_dir, "child.stderr");
 	pid_t pid = eu_fork();
 	if (pid == 0) {
 		int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -296,56 +237,26 @@ forked_child_blocked_still_durable(void **state)
 		block_io_uring(&err);
 		size_t len;
 		char *p = eu_child_map(f, &len);
-		for (int i = 0; i < RECORDS; i++) {
-			unsigned char *rec = (unsigned char *)p + i * RECORD;
-			record_fill(rec, RECORD, (uint64_t)i);
-			pmem_persist(rec, RECORD);
-		}
+		record_persist_all((unsigned char *)p, RECORD, RECORDS);
 		for (int i = 0; i < DRAINS; i++)
 			pmem_drain();
 		eu_kill_self();
 	}
 	eu_expect_killed(pid);
 	expect_records(f);
-	off_t size = eu_file_size(errf);
-	char *err = calloc(1, (size_t)size + 1);
+	char *err = eu_read_file(errf);
 	assert_non_null(err);
-	if (size > 0)
-		eu_pread(errf, 0, err, (size_t)size);
-	if (eu_count_lines(err) != eu_count_lines_with(err, NOTICE) ||
-			eu_count_lines(err) > 1)
-		fail_msg("stderr should be at most the notice, it is:\n%s",
-			err);
+	eu_expect_notices(err, 0, 1, "forked child");
 	free(err);
 	free(errf);
-	free(f);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	Dir = eu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	eu_rmtree(Dir);
-	free(Dir);
-	return 0;
+	eu_remove_file(f);
 }
 
 int
 main(int argc, char *argv[])
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s emu_helper\n", argv[0]);
+	if (!eu_helper_arg(argc, argv))
 		return 1;
-	}
-	Helper = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(eperm_falls_back_with_one_notice),
 		cmocka_unit_test(enosys_falls_back_with_one_notice),
@@ -357,5 +268,5 @@ main(int argc, char *argv[])
 		cmocka_unit_test(eadr_blocked_still_durable),
 		cmocka_unit_test(forked_child_blocked_still_durable),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, eu_setup, eu_teardown);
 }

@@ -10,16 +10,11 @@
  *                                 at the start of FILE, then D more drains,
  *                                 prints "done" and ends: END is "kill"
  *                                 (SIGKILL) or "exit" (return from main)
- *   emu_helper write-error FILE   persists a line at offset 8192 of FILE
- *                                 with RLIMIT_FSIZE at 4096 (the write-back
- *                                 fails with EFBIG), then one at offset 0,
- *                                 prints "went on" and kills itself
  *
  * FILE must exist. Exit status 2 for a wrong use or a failed call.
  */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,11 +98,7 @@ persist(const char *path, long n, long d, const char *end)
 	char *p = map(path, &len);
 	if ((size_t)n * RECORD > len)
 		fail("file too small");
-	for (long i = 0; i < n; i++) {
-		unsigned char *rec = (unsigned char *)p + i * RECORD;
-		record_fill(rec, RECORD, (uint64_t)i);
-		pmem_persist(rec, RECORD);
-	}
+	record_persist_all((unsigned char *)p, RECORD, (size_t)n);
 	for (long i = 0; i < d; i++)
 		pmem_drain();
 	printf("done\n");
@@ -115,28 +106,6 @@ persist(const char *path, long n, long d, const char *end)
 	if (strcmp(end, "kill") == 0)
 		raise(SIGKILL);
 	return 0;
-}
-
-/* write_error -- a write-back that fails, then one that does not */
-static int
-write_error(const char *path)
-{
-	size_t len;
-	char *p = map(path, &len);
-	if (len < 8192 + LINE)
-		fail("file too small");
-	signal(SIGXFSZ, SIG_IGN);
-	struct rlimit rl = { 4096, 4096 };
-	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
-		fail("setrlimit");
-	memset(p + 8192, 'n', LINE);
-	pmem_persist(p + 8192, LINE);
-	memset(p, 'n', LINE);
-	pmem_persist(p, LINE);
-	printf("went on\n");
-	fflush(stdout);
-	raise(SIGKILL);
-	return 2;
 }
 
 int
@@ -156,8 +125,6 @@ main(int argc, char *argv[])
 		return stats(argv[2]);
 	if (strcmp(argv[1], "stats-copy") == 0 && argc == 3)
 		return stats_copy(argv[2]);
-	if (strcmp(argv[1], "write-error") == 0 && argc == 3)
-		return write_error(argv[2]);
 	if (strcmp(argv[1], "persist") == 0 && argc == 6)
 		return persist(argv[2], atol(argv[3]), atol(argv[4]), argv[5]);
 	fprintf(stderr, "emu_helper: wrong use\n");

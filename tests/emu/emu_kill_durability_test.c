@@ -138,8 +138,7 @@ reported_records_survive_random_kills(void **state)
 {
 	(void)state;
 	enum eu_domain d = eu_domain();
-	char *dir = eu_mkdtemp();
-	char *path = eu_join(dir, "records");
+	char *path = eu_join(Eu_dir, "records");
 	long kills_mid = 0;
 	for (int r = 0; r < ROUNDS; r++) {
 		eu_make_file(path, FILE_SIZE, EU_OLD);
@@ -181,9 +180,7 @@ reported_records_survive_random_kills(void **state)
 		check(path, r, last, d);
 	}
 	printf("%ld of %d kills before the last record\n", kills_mid, ROUNDS);
-	eu_rmtree(dir);
-	free(path);
-	free(dir);
+	eu_remove_file(path);
 }
 
 int
@@ -199,5 +196,5 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reported_records_survive_random_kills),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, eu_setup, eu_teardown);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <libpmem.h>
 
 /* record_byte -- byte i of record seq (never 0 for i >= 8) */
 static inline unsigned char
@@ -27,6 +28,16 @@ record_fill(unsigned char *rec, size_t size, uint64_t seq)
 	memcpy(rec, &seq, sizeof(seq));
 	for (size_t i = sizeof(seq); i < size; i++)
 		rec[i] = record_byte(seq, i);
+}
+
+/* record_persist_all -- records 0 to n - 1 from p on, each persisted */
+static inline void
+record_persist_all(unsigned char *p, size_t size, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		record_fill(p + i * size, size, (uint64_t)i);
+		pmem_persist(p + i * size, size);
+	}
 }
 
 /* record_ok -- rec is record seq, whole */

@@ -40,7 +40,6 @@ static const size_t Offsets[] = {
 #define MARKER_OFF (40 * GIB + 7)
 #define MARKER "marker in the file before mapping"
 
-static char *Dir;
 static bool Sparse_ok;
 
 /* allocated -- bytes of disk the file holds */
@@ -65,7 +64,23 @@ expect_records(const char *path)
 	}
 }
 
-/* persist_records -- the records, each persisted; checks RSS growth */
+/* expect_mapped -- pmem_map_file gave p, len and is_pmem: the whole file,
+ * pmem */
+static void
+expect_mapped(const char *p, size_t len, int is_pmem)
+{
+	if (p == NULL)
+		fail_msg("pmem_map_file: %s", pmem_errormsg());
+	assert_int_equal(len, SIZE);
+	assert_int_equal(is_pmem, 1);
+	assert_int_equal(pmem_is_pmem(p + SIZE - 1, 1), 1);
+}
+
+/*
+ * persist_records -- the records, each persisted, and pmem_unmap: RSS grew
+ * little, the records are durable with the mapping live and after it, the
+ * file keeps its size and holds little disk
+ */
 static void
 persist_records(const char *path, char *p, size_t rss0)
 {
@@ -86,6 +101,12 @@ persist_records(const char *path, char *p, size_t rss0)
 		fail_msg("RSS grew by %zu KiB mapping %zu GiB and touching "
 			"%zu records", (rss - rss0) / 1024, SIZE / GIB,
 			NOFFSETS);
+	assert_int_equal(pmem_unmap(p, SIZE), 0);
+	assert_int_equal(eu_file_size(path), SIZE);
+	expect_records(path);
+	size_t a = allocated(path);
+	print_message("file holds %zu KiB\n", a / 1024);
+	assert_true(a < MAX_ALLOCATED);
 }
 
 static void
@@ -94,26 +115,15 @@ created_sparse_file(void **state)
 	(void)state;
 	if (!Sparse_ok)
 		skip();
-	char *path = eu_join(Dir, "created");
+	char *path = eu_join(Eu_dir, "created");
 	size_t rss0 = eu_rss();
 	size_t len = 0;
 	int is_pmem = 0;
 	char *p = pmem_map_file(path, SIZE,
 		PMEM_FILE_CREATE | PMEM_FILE_SPARSE, 0644, &len, &is_pmem);
-	if (p == NULL)
-		fail_msg("pmem_map_file: %s", pmem_errormsg());
-	assert_int_equal(len, SIZE);
-	assert_int_equal(is_pmem, 1);
-	assert_int_equal(pmem_is_pmem(p + SIZE - 1, 1), 1);
+	expect_mapped(p, len, is_pmem);
 	persist_records(path, p, rss0);
-	assert_int_equal(pmem_unmap(p, len), 0);
-	assert_int_equal(eu_file_size(path), SIZE);
-	expect_records(path);
-	size_t a = allocated(path);
-	print_message("file holds %zu KiB\n", a / 1024);
-	assert_true(a < MAX_ALLOCATED);
-	unlink(path);
-	free(path);
+	eu_remove_file(path);
 }
 
 static void
@@ -122,7 +132,7 @@ existing_sparse_file(void **state)
 	(void)state;
 	if (!Sparse_ok)
 		skip();
-	char *path = eu_join(Dir, "existing");
+	char *path = eu_join(Eu_dir, "existing");
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, (off_t)SIZE), 0);
@@ -133,24 +143,14 @@ existing_sparse_file(void **state)
 	size_t len = 0;
 	int is_pmem = 0;
 	char *p = pmem_map_file(path, 0, 0, 0, &len, &is_pmem);
-	if (p == NULL)
-		fail_msg("pmem_map_file: %s", pmem_errormsg());
-	assert_int_equal(len, SIZE);
-	assert_int_equal(is_pmem, 1);
+	expect_mapped(p, len, is_pmem);
 	/* the mapping shows the file */
 	assert_memory_equal(p + MARKER_OFF, MARKER, sizeof(MARKER));
 	persist_records(path, p, rss0);
-	assert_int_equal(pmem_unmap(p, len), 0);
-	assert_int_equal(eu_file_size(path), SIZE);
-	expect_records(path);
 	char buf[sizeof(MARKER)];
 	eu_pread(path, MARKER_OFF, buf, sizeof(buf));
 	assert_memory_equal(buf, MARKER, sizeof(MARKER));
-	size_t a = allocated(path);
-	print_message("file holds %zu KiB\n", a / 1024);
-	assert_true(a < MAX_ALLOCATED);
-	unlink(path);
-	free(path);
+	eu_remove_file(path);
 }
 
 /* sparse_possible -- the directory takes a 64 GiB sparse file */
@@ -180,22 +180,13 @@ sparse_possible(const char *dir)
 	return ok;
 }
 
+/* setup -- eu_setup, and whether its directory takes the sparse file */
 static int
 setup(void **state)
 {
-	(void)state;
-	Dir = eu_mkdtemp();
-	Sparse_ok = sparse_possible(Dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	eu_rmtree(Dir);
-	free(Dir);
-	return 0;
+	int ret = eu_setup(state);
+	Sparse_ok = sparse_possible(Eu_dir);
+	return ret;
 }
 
 int
@@ -206,5 +197,5 @@ main(void)
 		cmocka_unit_test(created_sparse_file),
 		cmocka_unit_test(existing_sparse_file),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, eu_teardown);
 }

@@ -20,61 +20,46 @@
 #define PAGE 4096
 #define FILE_SIZE (4 * PAGE)
 
-static char *Dir;
-static const struct eu_span Two_lines = { PAGE + EU_LINE, 2 * EU_LINE };
-
-/* run -- a child does step on Two_lines and ends; the span then holds want */
-static void
-run(eu_child_fn *step, enum eu_end end, int want)
-{
-	char *f = eu_fresh_file(Dir, FILE_SIZE);
-	struct eu_span s = Two_lines;
-	eu_child_run(f, step, &s, end);
-	eu_expect_span(f, FILE_SIZE, &s, want);
-	unlink(f);
-	free(f);
-}
-
 static void
 store_without_flush_exit_lost(void **state)
 {
 	(void)state;
-	run(eu_step_store, EU_EXIT, EU_OLD);
+	eu_expect_two_lines(eu_step_store, EU_EXIT, EU_OLD);
 }
 
 static void
 flush_without_drain_exit_lost(void **state)
 {
 	(void)state;
-	run(eu_step_flush, EU_EXIT, EU_OLD);
+	eu_expect_two_lines(eu_step_flush, EU_EXIT, EU_OLD);
 }
 
 static void
 store_without_flush_unmap_lost(void **state)
 {
 	(void)state;
-	run(eu_step_store, EU_UNMAP_KILL, EU_OLD);
+	eu_expect_two_lines(eu_step_store, EU_UNMAP_KILL, EU_OLD);
 }
 
 static void
 flush_without_drain_unmap_lost(void **state)
 {
 	(void)state;
-	run(eu_step_flush, EU_UNMAP_KILL, EU_OLD);
+	eu_expect_two_lines(eu_step_flush, EU_UNMAP_KILL, EU_OLD);
 }
 
 static void
 flush_drain_exit_kept(void **state)
 {
 	(void)state;
-	run(eu_step_flush_drain, EU_EXIT, EU_NEW);
+	eu_expect_two_lines(eu_step_flush_drain, EU_EXIT, EU_NEW);
 }
 
 static void
 persist_unmap_kept(void **state)
 {
 	(void)state;
-	run(eu_step_persist, EU_UNMAP_KILL, EU_NEW);
+	eu_expect_two_lines(eu_step_persist, EU_UNMAP_KILL, EU_NEW);
 }
 
 /* drained_then_undrained -- line 0: A persisted, later B stored and
@@ -98,32 +83,14 @@ static void
 only_drained_data_survives_exit(void **state)
 {
 	(void)state;
-	char *f = eu_fresh_file(Dir, FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
 	eu_child_run(f, drained_then_undrained, NULL, EU_EXIT);
 	eu_expect_bytes(f, PAGE, EU_LINE, 'A');
 	eu_expect_bytes(f, PAGE + EU_LINE, EU_LINE, EU_OLD);
 	eu_expect_bytes(f, PAGE + 2 * EU_LINE, EU_LINE, 'D');
 	eu_expect_bytes(f, PAGE + 3 * EU_LINE, FILE_SIZE - PAGE - 3 * EU_LINE,
 		EU_OLD);
-	unlink(f);
-	free(f);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	Dir = eu_mkdtemp();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	eu_rmtree(Dir);
-	free(Dir);
-	return 0;
+	eu_remove_file(f);
 }
 
 int
@@ -144,5 +111,5 @@ main(void)
 		cmocka_unit_test(persist_unmap_kept),
 		cmocka_unit_test(only_drained_data_survives_exit),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, eu_setup, eu_teardown);
 }

@@ -159,8 +159,7 @@ static void
 threads_persist_disjoint_slots(void **state)
 {
 	(void)state;
-	char *dir = eu_mkdtemp();
-	Path = eu_join(dir, "shared");
+	Path = eu_join(Eu_dir, "shared");
 	eu_make_file(Path, FILE_SIZE, EU_OLD);
 	size_t len;
 	int is_pmem = 0;
@@ -187,9 +186,7 @@ threads_persist_disjoint_slots(void **state)
 	assert_int_equal(pmem_unmap(Map, len), 0);
 	check_file(w);
 	assert_int_equal(eu_file_size(Path), FILE_SIZE);
-	eu_rmtree(dir);
-	free(Path);
-	free(dir);
+	eu_remove_file(Path);
 }
 
 int
@@ -199,5 +196,5 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(threads_persist_disjoint_slots),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, eu_setup, eu_teardown);
 }

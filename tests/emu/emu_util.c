@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,6 +24,9 @@
 #include <libpmem.h>
 
 #include "emu_util.h"
+
+char *Eu_dir;
+const char *Eu_helper;
 
 /* die -- a helper failed where the test cannot go on */
 static void
@@ -50,8 +54,9 @@ eu_domain_name(enum eu_domain d)
 	return d == EU_ADR ? "adr" : "eadr";
 }
 
-char *
-eu_mkdtemp(void)
+/* mkdtemp_base -- a new empty directory under $TEST_TMPDIR (or /tmp) */
+static char *
+mkdtemp_base(void)
 {
 	const char *base = getenv("TEST_TMPDIR");
 	if (base == NULL || base[0] == '\0')
@@ -83,11 +88,41 @@ rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-void
-eu_rmtree(const char *dir)
+/* rmtree -- removes dir and everything under it */
+static void
+rmtree(const char *dir)
 {
 	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		die("rmtree");
+}
+
+int
+eu_setup(void **state)
+{
+	(void)state;
+	Eu_dir = mkdtemp_base();
+	return 0;
+}
+
+int
+eu_teardown(void **state)
+{
+	(void)state;
+	rmtree(Eu_dir);
+	free(Eu_dir);
+	Eu_dir = NULL;
+	return 0;
+}
+
+bool
+eu_helper_arg(int argc, char *argv[])
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s emu_helper\n", argv[0]);
+		return false;
+	}
+	Eu_helper = argv[1];
+	return true;
 }
 
 void
@@ -109,14 +144,21 @@ eu_make_file(const char *path, size_t size, int byte)
 }
 
 char *
-eu_fresh_file(const char *dir, size_t size)
+eu_fresh_file(size_t size)
 {
 	static int n;
 	char name[32];
 	snprintf(name, sizeof(name), "f%d", n++);
-	char *path = eu_join(dir, name);
+	char *path = eu_join(Eu_dir, name);
 	eu_make_file(path, size, EU_OLD);
 	return path;
+}
+
+void
+eu_remove_file(char *path)
+{
+	unlink(path);
+	free(path);
 }
 
 void
@@ -147,6 +189,19 @@ eu_file_size(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+char *
+eu_read_file(const char *path)
+{
+	off_t size = eu_file_size(path);
+	if (size < 0)
+		return NULL;
+	char *s = calloc(1, (size_t)size + 1);
+	if (s == NULL)
+		die("calloc");
+	eu_pread(path, 0, s, (size_t)size);
+	return s;
 }
 
 void
@@ -233,6 +288,24 @@ eu_step_persist(char *p, size_t len, void *arg)
 	pmem_persist(p + s->off, s->len);
 }
 
+void
+eu_expect_step(size_t size, const struct eu_span *s, eu_child_fn *step,
+		enum eu_end end, int want)
+{
+	char *f = eu_fresh_file(size);
+	struct eu_span span = *s;
+	eu_child_run(f, step, &span, end);
+	eu_expect_span(f, size, &span, want);
+	eu_remove_file(f);
+}
+
+void
+eu_expect_two_lines(eu_child_fn *step, enum eu_end end, int want)
+{
+	static const struct eu_span two_lines = { 4096 + EU_LINE, 2 * EU_LINE };
+	eu_expect_step(4 * 4096, &two_lines, step, end, want);
+}
+
 pid_t
 eu_fork(void)
 {
@@ -315,26 +388,34 @@ describe(int status, char *buf, size_t size)
 		snprintf(buf, size, "ended with status 0x%x", status);
 }
 
+/*
+ * expect_end -- status is an exit with status code (sig 0) or a death by
+ * signal sig; else fails naming who, how it ended and, unless NULL, err
+ */
+static void
+expect_end(int status, int code, int sig, const char *who, const char *err)
+{
+	if (sig == 0 ? WIFEXITED(status) && WEXITSTATUS(status) == code :
+			WIFSIGNALED(status) && WTERMSIG(status) == sig)
+		return;
+	char what[128], want[128];
+	describe(status, what, sizeof(what));
+	describe(sig == 0 ? W_EXITCODE(code, 0) : W_EXITCODE(0, sig), want,
+		sizeof(want));
+	fail_msg("%s %s, expected: %s%s%s", who, what, want,
+		err != NULL ? "; stderr:\n" : "", err != NULL ? err : "");
+}
+
 void
 eu_expect_killed(pid_t pid)
 {
-	int status = wait_for(pid);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-		char what[128];
-		describe(status, what, sizeof(what));
-		fail_msg("child %s, expected SIGKILL", what);
-	}
+	expect_end(wait_for(pid), 0, SIGKILL, "child", NULL);
 }
 
 void
 eu_expect_exit0(pid_t pid)
 {
-	int status = wait_for(pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		char what[128];
-		describe(status, what, sizeof(what));
-		fail_msg("child %s, expected exit status 0", what);
-	}
+	expect_end(wait_for(pid), 0, 0, "child", NULL);
 }
 
 /* append -- reads what is available on fd into *buf; false at end of file */
@@ -409,6 +490,55 @@ eu_run_free(struct eu_run *r)
 	free(r->err);
 	r->out = NULL;
 	r->err = NULL;
+}
+
+void
+eu_expect_exited(const struct eu_run *r, int code, const char *who)
+{
+	expect_end(r->status, code, 0, who, r->err);
+}
+
+void
+eu_expect_signaled(const struct eu_run *r, int sig, const char *who)
+{
+	expect_end(r->status, 0, sig, who, r->err);
+}
+
+void
+eu_expect_notices(const char *err, int min, int max, const char *who)
+{
+	int n = eu_count_lines(err);
+	if (n != eu_count_lines_with(err, EU_NOTICE) || n < min || n > max)
+		fail_msg("%s: stderr should be %d to %d lines \"%s\", it "
+			"is:\n%s", who, min, max, EU_NOTICE, err);
+}
+
+const char *
+eu_json_value(const char *json, const char *key)
+{
+	char quoted[64];
+	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+	const char *p = strstr(json, quoted);
+	if (p == NULL)
+		return NULL;
+	p += strlen(quoted);
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p++ != ':')
+		return NULL;
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+void
+eu_expect_json_str(const char *json, const char *key, const char *want)
+{
+	const char *v = eu_json_value(json, key);
+	size_t wl = strlen(want);
+	if (v == NULL || v[0] != '"' || strncmp(v + 1, want, wl) != 0 ||
+			v[wl + 1] != '"')
+		fail_msg("\"%s\" should be \"%s\" in %s", key, want, json);
 }
 
 int

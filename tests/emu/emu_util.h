@@ -9,6 +9,10 @@
  * (the test process). A child never asserts with cmocka (a failed assertion
  * would go on running the remaining tests in the child): it uses EU_CHECK,
  * which reports on stderr and exits with EU_CHILD_FAILED.
+ *
+ * Every test program works in one directory, Eu_dir, made and removed by
+ * the group fixtures eu_setup and eu_teardown. The tests that run the helper
+ * program (emu_helper.c) get its path as their argument, into Eu_helper.
  */
 #ifndef TESTS_EMU_EMU_UTIL_H
 #define TESTS_EMU_EMU_UTIL_H
@@ -43,21 +47,38 @@ enum eu_domain eu_domain(void);
 /* "adr" or "eadr". */
 const char *eu_domain_name(enum eu_domain d);
 
-/* A new empty directory under $TEST_TMPDIR (or /tmp); free() it. */
-char *eu_mkdtemp(void);
+/* The directory of the test program, from eu_setup to eu_teardown. */
+extern char *Eu_dir;
+
+/* cmocka group setup: a new empty Eu_dir under $TEST_TMPDIR (or /tmp). */
+int eu_setup(void **state);
+
+/* cmocka group teardown: removes Eu_dir and everything under it. */
+int eu_teardown(void **state);
+
+/* The helper program, for the tests that run it. */
+extern const char *Eu_helper;
+
+/* Sets Eu_helper from main's arguments, which must be the helper's path
+ * alone; false, after a usage message, if they are not. */
+bool eu_helper_arg(int argc, char *argv[]);
 
 /* "dir/name" in a buffer the caller frees. */
 char *eu_join(const char *dir, const char *name);
 
-/* Removes dir and everything under it. */
-void eu_rmtree(const char *dir);
-
 /* Creates (or truncates) path with size bytes, each of them byte. */
 void eu_make_file(const char *path, size_t size, int byte);
 
-/* A new file in dir, named by a counter, of size bytes all EU_OLD;
- * free() the path. */
-char *eu_fresh_file(const char *dir, size_t size);
+/* A new file in Eu_dir, named by a counter, of size bytes all EU_OLD;
+ * eu_remove_file() it. */
+char *eu_fresh_file(size_t size);
+
+/* Removes the file path (if there) and frees path. */
+void eu_remove_file(char *path);
+
+/* The whole file path as a NUL-terminated string, or NULL if there is no
+ * such file; free() it. */
+char *eu_read_file(const char *path);
 
 /* Reads len bytes at off of path; aborts if it cannot read them all. */
 void eu_pread(const char *path, off_t off, void *buf, size_t len);
@@ -111,6 +132,18 @@ eu_child_fn eu_step_flush;
 eu_child_fn eu_step_flush_drain;
 eu_child_fn eu_step_persist;
 
+/*
+ * Parent: in a fresh file of size bytes, a child does step on the span s
+ * and ends as end says; then the span holds want, the rest of the file
+ * EU_OLD (eu_expect_span). Removes the file.
+ */
+void eu_expect_step(size_t size, const struct eu_span *s, eu_child_fn *step,
+		enum eu_end end, int want);
+
+/* Parent: eu_expect_step on two line-aligned lines of page 1 of a file of
+ * four pages, the range most tests store to. */
+void eu_expect_two_lines(eu_child_fn *step, enum eu_end end, int want);
+
 /* Child: maps the existing file path whole, checking is_pmem. */
 char *eu_child_map(const char *path, size_t *len);
 
@@ -142,6 +175,27 @@ void eu_exec(char *const argv[], char *const envp[],
 		void (*pre_exec)(void *arg), void *arg, struct eu_run *r);
 
 void eu_run_free(struct eu_run *r);
+
+/* Parent: the program of r exited with status code; else fails naming who,
+ * how it ended and its stderr. */
+void eu_expect_exited(const struct eu_run *r, int code, const char *who);
+
+/* Parent: the program of r was killed by signal sig; else as above. */
+void eu_expect_signaled(const struct eu_run *r, int sig, const char *who);
+
+/* What the line says that the library prints when io_uring cannot be set
+ * up. */
+#define EU_NOTICE "io_uring unavailable"
+
+/* Parent: err (a program's stderr) is from min to max lines, each holding
+ * EU_NOTICE; else fails naming who. */
+void eu_expect_notices(const char *err, int min, int max, const char *who);
+
+/* Start of the value of "key" in the JSON object json, or NULL. */
+const char *eu_json_value(const char *json, const char *key);
+
+/* Parent: the value of "key" in json is the string want. */
+void eu_expect_json_str(const char *json, const char *key, const char *want);
 
 /* Number of lines of s (a last line without '\n' counts). */
 int eu_count_lines(const char *s);

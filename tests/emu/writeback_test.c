@@ -5,9 +5,10 @@
  *
  * One body, several targets (BUILD): PMEM_EMULATE_IO=uring, auto, pwrite;
  * PMEM_EMULATE_FSYNC=1 (EXPECT_FSYNC=1); PMEM_EMULATE_ON_ERROR=warn
- * (EXPECT_ON_ERROR=warn). Each case works in a forked child that ends with
- * SIGKILL, so only what the emulator wrote to the file survives, and the
- * parent reads the file.
+ * (EXPECT_ON_ERROR=warn) with auto, uring and pwrite, and =abort with uring
+ * and pwrite. Each case works in a forked child that ends with SIGKILL, so
+ * only what the emulator wrote to the file survives, and the parent reads
+ * the file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -170,8 +171,10 @@ test_fdatasync_on_demand(void **state)
 
 /*
  * A write-back the kernel refuses (beyond RLIMIT_FSIZE: EFBIG): by default
- * the process ends with SIGABRT and one message naming the file, the offset
- * and the error; with PMEM_EMULATE_ON_ERROR=warn it says so and goes on.
+ * (or with PMEM_EMULATE_ON_ERROR=abort) the process ends with SIGABRT and
+ * one message naming the file, the offset and the error; with
+ * PMEM_EMULATE_ON_ERROR=warn it says so and goes on, and what it persists
+ * afterwards is durable. Nothing else of the file changes either way.
  */
 static void
 test_failed_write_back(void **state)
@@ -210,6 +213,17 @@ test_failed_write_back(void **state)
 	assert_string_equal(line, want);
 	assert_int_equal(file_byte(path, 8192 + 100), 'o');
 	assert_int_equal(file_byte(path, 10), warn ? 'y' : 'o');
+	char *got = malloc(len);
+	assert_non_null(got);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, got, len, 0), (ssize_t)len);
+	close(fd);
+	for (size_t off = 0; off < len; off++)
+		if (off != 10 && got[off] != 'o')
+			fail_msg("offset %zu changed to 0x%02x", off,
+				(unsigned char)got[off]);
+	free(got);
 	assert_int_equal(pmem_unmap(p, len), 0);
 	free(log);
 	free(path);
