@@ -4,7 +4,7 @@
  * With PMEM_EMULATE set, the file behind a pmem_map_file() mapping plays the
  * persistent media and the process's view of it plays the CPU caches: stores
  * reach the file only as the emulated durability domain (ADR or eADR) says
- * they would reach real media. See emu/README-style notes in ops.c.
+ * they would reach real media. The model is described in emu_int.h.
  */
 #ifndef PMEM_EMU_H
 #define PMEM_EMU_H
