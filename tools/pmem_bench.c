@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cpuid.h>
@@ -44,6 +45,7 @@
 #include "lib/engine.h"
 #include "lib/ops.h"
 #include "bench_limit.h"
+#include "bench_svg.h"
 #include "bench_util.h"
 
 #define KIB ((size_t)1024)
@@ -101,6 +103,7 @@ static struct {
 	double sample_ns;
 	int cpu;
 	const char *json;
+	const char *svg;
 	bool quick;
 	bool pmdk_env;
 	const char *pmdk_path;
@@ -644,6 +647,69 @@ check_goals(void)
 			Goals[i].measured ? ": " : "", Goals[i].detail);
 }
 
+/* write_svg -- the copy bandwidths as a chart (internal) */
+static int
+write_svg(const char *path, const char *model)
+{
+	char ticks[MAX_RESULTS][16];
+	const char *xticks[MAX_RESULTS];
+	static double y[MAX_PLAYERS][MAX_RESULTS];
+	struct svg_series series[MAX_PLAYERS];
+	const struct result *first = NULL;
+	int nx = 0;
+	for (int i = 0; i < Nresults; i++) {
+		const struct result *r = &Results[i];
+		if (strcmp(r->test, "memcpy_persist") != 0)
+			continue;
+		if (first == NULL)
+			first = r;
+		size_str(r->size, ticks[nx], sizeof(ticks[nx]));
+		xticks[nx] = ticks[nx];
+		for (int j = 0; j < r->nplayers && j < MAX_PLAYERS; j++)
+			y[j][nx] = r->med[j] > 0 ? (double)r->size / r->med[j] : 0;
+		nx++;
+	}
+	if (first == NULL) {
+		fprintf(stderr, "pmem-bench: --svg: no copy results to plot "
+			"(--only without copy?)\n");
+		return -1;
+	}
+	for (int j = 0; j < first->nplayers; j++) {
+		const char *n = first->names[j];
+		bool limit = strcmp(n, "nt-limit") == 0;
+		bool plain = strcmp(n, "memcpy") == 0;
+		series[j] = (struct svg_series){
+			.name = strcmp(n, "ours") == 0 ? "ours (this library)" :
+				strcmp(n, "pmdk") == 0 ? "PMDK's libpmem" :
+				limit ? "streaming copy + SFENCE (limit)" :
+				plain ? "memcpy, not persistent" : n,
+			.y = y[j],
+			.dashed = limit || plain,
+		};
+	}
+	char sub[512], day[32];
+	time_t now = time(NULL);
+	strftime(day, sizeof(day), "%Y-%m-%d", localtime(&now));
+	snprintf(sub, sizeof(sub), "%.200s, %s, %s", model, Opt.cpu >= 0 ?
+		"pinned" : "not pinned", day);
+	struct svg_chart c = {
+		.title = "pmem_memcpy_persist bandwidth (median, higher is "
+			"better)",
+		.subtitle = sub,
+		.xlabel = "bytes per call",
+		.ylabel = "GB/s",
+		.xticks = xticks,
+		.nx = nx,
+		.series = series,
+		.ns = first->nplayers,
+	};
+	if (svg_write(path, &c) != 0) {
+		fprintf(stderr, "pmem-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* write_json -- every result and verdict to a file (internal) */
 static int
 write_json(const char *path, const char *model, const char *file)
@@ -842,6 +908,7 @@ usage(FILE *f, const char *prog)
 "  --sample-ms MS    time of one contestant's batch (default 8, --quick 1)\n"
 "  --cpu N           pin to CPU N (sched_setaffinity)\n"
 "  --json FILE       also write the results as JSON to FILE\n"
+"  --svg FILE        also draw the copy bandwidths as an SVG chart in FILE\n"
 "  --quick           a short run: fewer, shorter samples, no threshold sweep\n"
 "  --thresholds L    streaming thresholds of ours to sweep in-process, e.g.\n"
 "                    0,64,128,256 (the default of a full run), or none\n"
@@ -877,7 +944,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_DIR = 256, O_FILE, O_SIZE, O_WINDOW, O_SAMPLES, O_SAMPLE_MS,
-		O_CPU, O_JSON, O_QUICK, O_THRESHOLDS, O_ONLY, O_PMDK,
+		O_CPU, O_JSON, O_SVG, O_QUICK, O_THRESHOLDS, O_ONLY, O_PMDK,
 		O_PMDK_ENV, O_HELP };
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, O_DIR },
@@ -888,6 +955,7 @@ main(int argc, char *argv[])
 		{ "sample-ms", required_argument, NULL, O_SAMPLE_MS },
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "json", required_argument, NULL, O_JSON },
+		{ "svg", required_argument, NULL, O_SVG },
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "thresholds", required_argument, NULL, O_THRESHOLDS },
 		{ "only", required_argument, NULL, O_ONLY },
@@ -924,6 +992,9 @@ main(int argc, char *argv[])
 			break;
 		case O_JSON:
 			Opt.json = optarg;
+			break;
+		case O_SVG:
+			Opt.svg = optarg;
 			break;
 		case O_QUICK:
 			Opt.quick = true;
@@ -1057,6 +1128,14 @@ main(int argc, char *argv[])
 			ret = 1;
 		else
 			printf("results written to %s\n", json);
+	}
+	if (Opt.svg != NULL) {
+		char svgbuf[4096];
+		const char *svg = caller_path(Opt.svg, svgbuf, sizeof(svgbuf));
+		if (write_svg(svg, model) != 0)
+			ret = 1;
+		else
+			printf("chart written to %s\n", svg);
 	}
 	munmap(Dst, Opt.file_size);
 	return ret;
