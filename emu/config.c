@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "emu_int.h"
+#include "log.h"
 
 enum emu_domain Emu_domain = EMU_OFF;
 struct emu_settings Emu = {
@@ -84,4 +85,16 @@ emu_configure(void)
 		0) == 1 ? EMU_ERR_WARN : EMU_ERR_ABORT;
 	const char *stats = secure_getenv("PMEM_EMULATE_STATS");
 	Emu.stats = stats != NULL && stats[0] != '\0' ? stats : NULL;
+}
+
+void
+emu_log_settings(void)
+{
+	static const char *const ios[] = { "auto", "uring", "pwrite" };
+	log_write(LOG_INFO, "emulation: %s; strict %d, fsync %d, io %s, on "
+		"error %s, statistics %s; lines up to %zu bytes apart are "
+		"written as one request", Emu_domain == EMU_ADR ? "ADR" : "eADR",
+		Emu.strict, Emu.fsync, ios[Emu.io],
+		Emu.on_error == EMU_ERR_ABORT ? "abort" : "warn",
+		Emu.stats != NULL ? Emu.stats : "not written", Emu.gap);
 }

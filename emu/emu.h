@@ -30,6 +30,9 @@ extern enum emu_domain Emu_domain;
  */
 void emu_configure(void);
 
+/* Logs the emulation settings (PMEM_LOG_LEVEL 2). */
+void emu_log_settings(void);
+
 /* Installs the emulated persistence calls in ops (after the hardware ones). */
 void emu_install(struct pmem_ops *ops);
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "emu_int.h"
+#include "log.h"
 
 #define RING_ENTRIES 64
 #define IOV_PER_REQ 1024	/* IOV_MAX */
@@ -350,17 +351,27 @@ write_uring(struct emu_thread *t, bool nowait)
 			int *mode = &r->file->inline_writes;
 			if (res > 0) {
 				if (nowait && __atomic_load_n(mode,
-						__ATOMIC_RELAXED) == 0)
+						__ATOMIC_RELAXED) == 0) {
 					__atomic_store_n(mode, 1, __ATOMIC_RELAXED);
+					log_write(LOG_CALL, "%s: io_uring writes "
+						"complete at once: io_uring it is",
+						r->file->name);
+				}
 				advance(t, r, (size_t)res);
 			} else if (nowait && (res == -EAGAIN ||
 					res == -EOPNOTSUPP)) {
 				/* decided by the first try; a later refusal
 				 * (page not cached, say) is this write's only */
 				r->by_pwrite = true;
-				if (__atomic_load_n(mode, __ATOMIC_RELAXED) == 0)
+				if (__atomic_load_n(mode, __ATOMIC_RELAXED) ==
+						0) {
 					__atomic_store_n(mode, -1,
 						__ATOMIC_RELAXED);
+					log_write(LOG_CALL, "%s: io_uring would "
+						"hand writes to a worker thread "
+						"(%s): pwritev it is",
+						r->file->name, strerror(-res));
+				}
 			} else if (res != -EINTR && res != -EAGAIN) {
 				failed(r, res < 0 ? -res : EIO);
 			}

@@ -79,6 +79,7 @@ pmem_init(void)
 		Chosen.flush_reason = adr ? "PMEM_EMULATE: ADR" :
 			"PMEM_EMULATE: eADR";
 		Chosen.drain = "write-back to the file";
+		emu_log_settings();
 	}
 
 	log_write(LOG_INFO, "mode %s; flush %s (%s: %s); drain %s; engine %s; "
