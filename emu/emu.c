@@ -52,6 +52,7 @@ thread_gone(void *arg)
 	free(t->runs);
 	free(t->reqs);
 	free(t->iov);
+	free(t->gather);
 	free(t);
 	Self = NULL;
 }
@@ -267,6 +268,7 @@ static void
 prefork(void)
 {
 	emu_views_prefork();
+	wb_prefork();
 	pthread_mutex_lock(&Threads_lock);
 }
 
@@ -274,6 +276,7 @@ static void
 postfork_parent(void)
 {
 	pthread_mutex_unlock(&Threads_lock);
+	wb_postfork();
 	emu_views_postfork();
 }
 
@@ -284,6 +287,7 @@ postfork_child(void)
 	for (struct emu_thread *t = Threads; t != NULL; t = t->next)
 		wb_ring_release(t, false);
 	pthread_mutex_unlock(&Threads_lock);
+	wb_postfork();
 	emu_views_postfork();
 }
 

@@ -141,6 +141,8 @@ struct emu_thread {
 	size_t nreqs, capreqs;
 	struct iovec *iov;
 	size_t niov, capiov;
+	char *gather;			/* multi-piece requests, gathered */
+	size_t capgather;
 
 	int ring_state;			/* 0 untried, 1 ready, -1 none */
 	pid_t ring_pid;			/* process that set the ring up */
@@ -189,6 +191,10 @@ int wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 
 /* "uring" or "pwrite": what write-backs go through (for the statistics). */
 const char *wb_io_name(void);
+
+/* Around fork(): take and release the write-back lock. */
+void wb_prefork(void);
+void wb_postfork(void);
 
 /* Releases the ring of t (thread exit, or a child after fork). */
 void wb_ring_release(struct emu_thread *t, bool owner);

@@ -6,9 +6,9 @@
  * a short gap between them also become one request whose gap is filled from
  * the durable view, that is with the file's own current content: a request
  * costs microseconds of kernel work, copying a few KiB costs less, and the
- * durable content never brings unflushed data along. (The kernel copies each
- * page of a buffered write under that page's lock, so rewriting the file's
- * own bytes cannot undo a concurrent write-back of another thread.)
+ * durable content never brings unflushed data along. Such a request is
+ * gathered into one buffer before it is written: see gather() for why, and
+ * for the lock that keeps the gap from undoing another thread's write-back.
  *
  * Mechanism (PMEM_EMULATE_IO): where the file system completes a buffered
  * write at once when asked not to block (RWF_NOWAIT; XFS, for one), all
@@ -379,6 +379,75 @@ write_uring(struct emu_thread *t, bool nowait)
 	}
 }
 
+/*
+ * Gathering. A request of several pieces (lines from the view, gaps from the
+ * durable twin) is copied into one buffer and written as one piece: file
+ * systems pay per piece, XFS on preallocated (unwritten) extents up to 3x
+ * (a 62 KiB request of 63 pieces: 44 us, gathered 14 us), the others a
+ * little. The gaps are then read by us, not by the kernel under each page's
+ * lock, so no other write-back may land between that read and the write:
+ * a drain that gathers holds Gather_lock exclusively, every other drain
+ * holds it shared (writers first, so that gathering is not starved).
+ */
+#define GATHER_MAX (4 * 1024 * 1024)	/* bytes gathered per drain */
+
+static pthread_rwlock_t Gather_lock =
+	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+/*
+ * gather -- takes Gather_lock and copies the pieces of each multi-piece
+ * request (up to GATHER_MAX bytes in all) into the thread's buffer (internal)
+ */
+static void
+gather(struct emu_thread *t)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < t->nreqs; i++)
+		if (t->reqs[i].iovcnt > 1 && total + t->reqs[i].len <= GATHER_MAX)
+			total += t->reqs[i].len;
+	if (total == 0) {
+		pthread_rwlock_rdlock(&Gather_lock);
+		return;
+	}
+	if (total > t->capgather) {
+		char *g = realloc(t->gather, total);
+		if (g == NULL) {
+			pthread_rwlock_rdlock(&Gather_lock);
+			return;		/* written piece by piece */
+		}
+		t->gather = g;
+		t->capgather = total;
+	}
+	pthread_rwlock_wrlock(&Gather_lock);
+	size_t pos = 0;
+	for (size_t i = 0; i < t->nreqs; i++) {
+		struct emu_req *r = &t->reqs[i];
+		if (r->iovcnt <= 1 || pos + r->len > total)
+			continue;
+		char *dst = t->gather + pos;
+		for (size_t k = 0; k < r->iovcnt; k++) {
+			struct iovec *v = &t->iov[r->iov_first + k];
+			memcpy(dst, v->iov_base, v->iov_len);
+			dst += v->iov_len;
+		}
+		t->iov[r->iov_first] = (struct iovec){ t->gather + pos, r->len };
+		r->iovcnt = 1;
+		pos += r->len;
+	}
+}
+
+void
+wb_prefork(void)
+{
+	pthread_rwlock_rdlock(&Gather_lock);
+}
+
+void
+wb_postfork(void)
+{
+	pthread_rwlock_unlock(&Gather_lock);
+}
+
 /* wants_ring -- does any request go to a file io_uring suits? (internal) */
 static bool
 wants_ring(const struct emu_thread *t)
@@ -467,9 +536,11 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 		bytes += t->reqs[i].len;
 	EMU_COUNT(t, requests, t->nreqs);
 	EMU_COUNT(t, bytes, bytes);
+	gather(t);
 	if (Emu.io != EMU_IO_PWRITE && wants_ring(t) && ring_ready(t))
 		write_uring(t, Emu.io == EMU_IO_AUTO);
 	write_pwrite(t);	/* what the ring did not take, or all */
+	pthread_rwlock_unlock(&Gather_lock);
 	if (Emu.fsync)
 		sync_files(t);
 	return differed;

@@ -12,10 +12,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +33,13 @@
 #define LINE 64
 
 int __real_fdatasync(int fd);
-static int Fdatasyncs;
+static int Fdatasyncs;	/* atomic: threads of some tests drain too */
 
 /* counts the library's fdatasync calls (linked with --wrap=fdatasync) */
 int
 __wrap_fdatasync(int fd)
 {
-	Fdatasyncs++;
+	__atomic_add_fetch(&Fdatasyncs, 1, __ATOMIC_RELAXED);
 	return __real_fdatasync(fd);
 }
 
@@ -146,6 +148,75 @@ test_gaps_hold_durable_content(void **state)
 	free(path);
 }
 
+struct gap_race {
+	char *p;
+	uint64_t rounds;
+	uint64_t last;		/* the last value the thread persisted */
+};
+
+/* gap_writer -- persists lines 0 and 10 together: one gap-filled request */
+static void *
+gap_writer(void *arg)
+{
+	struct gap_race *g = arg;
+	for (uint64_t v = 1; v <= g->rounds; v++) {
+		memcpy(g->p, &v, sizeof(v));
+		memcpy(g->p + 10 * LINE, &v, sizeof(v));
+		pmem_flush(g->p, sizeof(v));
+		pmem_flush(g->p + 10 * LINE, sizeof(v));
+		pmem_drain();
+		g->last = v;
+	}
+	return NULL;
+}
+
+/* line_writer -- persists line 5, inside the other thread's gap */
+static void *
+line_writer(void *arg)
+{
+	struct gap_race *g = arg;
+	for (uint64_t v = 1; v <= g->rounds; v++) {
+		memcpy(g->p + 5 * LINE, &v, sizeof(v));
+		pmem_persist(g->p + 5 * LINE, sizeof(v));
+		g->last = v;
+	}
+	return NULL;
+}
+
+/*
+ * One thread's drains fill a gap over the line another thread persists: the
+ * gap must never write back an older content of that line over a newer one
+ * already drained.
+ */
+static void
+test_gap_does_not_undo_other_thread(void **state)
+{
+	struct mu_env *env = *state;
+	char *path;
+	size_t len = 4096;
+	char *p = map(env->dir, "race", len, &path);
+	memset(p, 0, 11 * LINE);
+	pmem_persist(p, 11 * LINE);
+	struct gap_race a = { p, 20000, 0 }, b = { p, 20000, 0 };
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, gap_writer, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, line_writer, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	uint64_t v0, v5, v10;
+	assert_int_equal(pread(fd, &v0, 8, 0), 8);
+	assert_int_equal(pread(fd, &v5, 8, 5 * LINE), 8);
+	assert_int_equal(pread(fd, &v10, 8, 10 * LINE), 8);
+	close(fd);
+	assert_int_equal(v0, a.last);
+	assert_int_equal(v10, a.last);
+	assert_int_equal(v5, b.last);
+	assert_int_equal(pmem_unmap(p, len), 0);
+	free(path);
+}
+
 /* PMEM_EMULATE_FSYNC=1: a drain that wrote also reached the disk */
 static void
 test_fdatasync_on_demand(void **state)
@@ -237,6 +308,9 @@ main(void)
 			test_many_requests_in_one_drain, mu_setup, mu_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gaps_hold_durable_content, mu_setup, mu_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gap_does_not_undo_other_thread, mu_setup,
+			mu_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fdatasync_on_demand, mu_setup, mu_teardown),
 		cmocka_unit_test_setup_teardown(
