@@ -568,6 +568,12 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* under "bazel run", relative paths are the caller's */
+	const char *wd = getenv("BUILD_WORKING_DIRECTORY");
+	if (wd != NULL && chdir(wd) != 0) {
+		fprintf(stderr, "pmem-info: %s: %s\n", wd, strerror(errno));
+		return 1;
+	}
 	bool json = false;
 	const char *bus_dir = ND_BUS_DEVICES;
 	int c;
