@@ -5,10 +5,14 @@
 # runs on the installed library. A staged install (DESTDIR) and bad
 # arguments are checked too.
 #
-# usage: install_test.sh INSTALL CLIENT_SOURCE
+# usage: install_test.sh [--cflags=FLAGS] INSTALL CLIENT_SOURCE
+# FLAGS (such as -fsanitize=address) are added to the client's cc lines,
+# for a sanitized build of the library.
 set -u -o pipefail
 export LC_ALL=C
 
+extra=
+case "${1:-}" in --cflags=*) extra=${1#*=}; shift ;; esac
 install=$1
 client_src=$2
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
@@ -56,7 +60,8 @@ libs=$(pkg-config --libs libpmem | sed "s/ *$//")
 
 # the client: plain cc, flags from pkg-config (the prefix has a space, so the
 # flags are passed as two words each here, as a Makefile would quote them)
-cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/client" "$client_src" \
+# shellcheck disable=SC2086
+cc $extra -std=gnu11 -Wall -Wextra -Werror -o "$tmp/client" "$client_src" \
 	"-I$prefix/include" "-L$lib" -lpmem 2>&1 || fail "cc failed"
 readelf --wide --dynamic "$tmp/client" |
 	grep -q '(NEEDED).*\[libpmem\.so\.1\]' ||
@@ -75,7 +80,7 @@ grep -qx 'is_pmem 1' <<<"$out" || fail "PMEM_IS_PMEM_FORCE=1 not seen: $out"
 plain=$tmp/plain
 "$install" --prefix "$plain" >/dev/null 2>&1 || fail "install --prefix plain"
 # shellcheck disable=SC2046
-cc -o "$tmp/client2" "$client_src" $(PKG_CONFIG_PATH=$plain/lib/pkgconfig \
+cc $extra -o "$tmp/client2" "$client_src" $(PKG_CONFIG_PATH=$plain/lib/pkgconfig \
 	PKG_CONFIG_LIBDIR=$plain/lib/pkgconfig pkg-config --cflags --libs \
 	libpmem) || fail "cc \$(pkg-config --cflags --libs libpmem) failed"
 out=$(LD_LIBRARY_PATH=$plain/lib "$tmp/client2" "$tmp/client2.pool") ||
