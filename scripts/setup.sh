@@ -6,12 +6,13 @@
 #   gcc, g++, libc6-dev, binutils: compilers (g++ for the C++ header test),
 #             headers, readelf for the ABI test
 #   liburing-dev, libcmocka-dev: the emulation backend and the tests
+#   pkg-config: the test that builds a client from the installed library
 #   libpmem1: PMDK's libpmem, the reference that comparison tests and the
 #             benchmark load at run time (never linked into our build)
 set -eu
 
 PACKAGES="bazel-bootstrap bazel-rules-cc bazel-rules-java gcc g++ libc6-dev \
-binutils liburing-dev libcmocka-dev libpmem1"
+binutils liburing-dev libcmocka-dev libpmem1 pkg-config"
 
 missing=""
 for p in $PACKAGES; do
