@@ -39,7 +39,7 @@
 #include "lib/ops.h"
 
 #define MIB (1024UL * 1024)
-#define MAP_LEN (8 * MIB)
+#define MAP_LEN (4 * MIB)
 #define CRASH_LEN (4 * MIB)
 #define CRASH_PATTERN_LEN (2 * MIB)
 #define CRASH_MARKER "pmem-dax-crash-record-v1"
@@ -202,6 +202,11 @@ chosen_flush(const char *want_flush, int want_auto, const char *want_domain)
 	check(Chosen.flush_needed == (has != 1),
 		"flush %s, as pmem_has_auto_flush() = %d says",
 		Chosen.flush_needed ? "needed" : "not needed", has);
+	/* deep flush is always the instruction; pmem_flush is it only when
+	 * flushing is needed, and empty on eADR */
+	check((Ops.flush == Ops.deep_flush) == Chosen.flush_needed,
+		"pmem_flush %s the flush instruction",
+		Ops.flush == Ops.deep_flush ? "runs" : "skips");
 }
 
 /* map_dax -- maps a new file of the DAX mount: MAP_SYNC, is_pmem 1
@@ -251,10 +256,13 @@ map_nondax(const char *dir)
 static void
 fill(unsigned char *buf, size_t len, unsigned seed)
 {
-	uint32_t x = seed * 2654435761U + 1;
-	for (size_t i = 0; i < len; i++) {
-		x = x * 1103515245U + 12345U;
-		buf[i] = (unsigned char)(x >> 16);
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	for (size_t i = 0; i < len; i += sizeof(x)) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		size_t n = len - i < sizeof(x) ? len - i : sizeof(x);
+		memcpy(buf + i, &x, n);
 	}
 }
 
@@ -289,7 +297,7 @@ struct piece {
 static const struct piece Pieces[] = {
 	{ 1, 1 }, { 64, 8 }, { 128, 64 }, { 200, 63 }, { 333, 257 },
 	{ 4096, 4096 }, { 3 * 4096 + 13, 3 * 4096 + 5 },
-	{ 64 * 1024 + 7, 300 * 1024 + 3 }, { 2 * MIB, 2 * MIB },
+	{ 64 * 1024 + 7, 300 * 1024 + 3 }, { 2 * MIB + 64, MIB + 64 },
 };
 #define NPIECES (sizeof(Pieces) / sizeof(Pieces[0]))
 
@@ -428,11 +436,11 @@ deep_calls(unsigned char *p)
 		r == 0 ? "ok" : strerror(errno));
 	check(file_matches(4096, 8192), "the deep-flushed range is in the file");
 
-	fill(Shadow + 5 * MIB + 3, 100000, 778);
-	memcpy(p + 5 * MIB + 3, Shadow + 5 * MIB + 3, 100000);
-	r = pmem_deep_persist(p + 5 * MIB + 3, 100000);
+	fill(Shadow + 3 * MIB + 3, 100000, 778);
+	memcpy(p + 3 * MIB + 3, Shadow + 3 * MIB + 3, 100000);
+	r = pmem_deep_persist(p + 3 * MIB + 3, 100000);
 	check(r == 0, "pmem_deep_persist = %d", r);
-	check(file_matches(5 * MIB + 3, 100000),
+	check(file_matches(3 * MIB + 3, 100000),
 		"the deep-persisted range is in the file");
 
 	r = pmem_deep_drain(p, MAP_LEN);

@@ -6,6 +6,8 @@
 #
 #   fetch_kernel.sh             the cache directory (see dax_cache_dir below)
 #
+# PMEM_DAX_FETCH_TIMEOUT bounds each apt step, in seconds (default 120).
+#
 # Exits 1 with one line on stderr when the kernel cannot be had (no apt, no
 # network, package unknown); callers skip then.
 set -eu
@@ -28,6 +30,7 @@ dax_cache_dir() {
 }
 
 cache=$(dax_cache_dir)
+limit=${PMEM_DAX_FETCH_TIMEOUT:-120}
 if [ -f "$cache/kernel/vmlinuz" ] && [ -d "$cache/kernel/modules" ]; then
 	echo "$cache"
 	exit 0
@@ -46,7 +49,7 @@ resolve_kernel() {
 }
 pkg=$(resolve_kernel)
 if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
-	apt-get update -q >/dev/null 2>&1 || true
+	timeout "$limit" apt-get update -q >/dev/null 2>&1 || true
 	pkg=$(resolve_kernel)
 fi
 [ -n "$pkg" ] || {
@@ -58,7 +61,7 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/.fetch.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "fetch_kernel: downloading $pkg into $cache" >&2
-if ! (cd "$work" && timeout 300 apt-get download -q "$pkg" \
+if ! (cd "$work" && timeout "$limit" apt-get download -q "$pkg" \
 		>download.log 2>&1); then
 	echo "fetch_kernel: apt-get download $pkg failed:" \
 		"$(tail -n 1 "$work/download.log")" >&2

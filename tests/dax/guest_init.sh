@@ -23,6 +23,11 @@ out=/dev/ttyS1
 stty -F $out raw -echo 2>/dev/null
 exec >$out 2>&1
 
+# stamp -- says how far init got, with the uptime
+stamp() {
+	echo "init: $* at $(cut -d' ' -f1 /proc/uptime) s"
+}
+
 # finish -- reports the status line and powers off (does not return)
 finish() {
 	echo "DAX-INIT-EXIT $1"
@@ -49,6 +54,7 @@ done
 for m in $(cat /modules/order); do
 	insmod "/modules/$m.ko" || fail "insmod $m failed"
 done
+stamp "modules loaded"
 
 # wait_for -- waits up to 10 s for a path to exist
 wait_for() {
@@ -86,11 +92,19 @@ if [ $fresh = 1 ]; then
 fi
 wait_for /dev/pmem0 || fail "no /dev/pmem0"
 [ "$(cat /sys/block/pmem0/queue/dax)" = 1 ] || fail "/dev/pmem0 has no DAX"
+stamp "/dev/pmem0 ready"
 if [ $fresh = 1 ]; then
-	/e2fs/mke2fs -q -t ext4 -b 4096 -F /dev/pmem0 || fail "mke2fs"
+	# UUIDs given, so that mke2fs does not wait for getrandom(): without
+	# RDRAND (qemu64) the kernel's pool takes seconds to be ready
+	/e2fs/mke2fs -q -t ext4 -b 4096 -F \
+		-U "$(cat /proc/sys/kernel/random/uuid)" \
+		-E hash_seed="$(cat /proc/sys/kernel/random/uuid)" \
+		/dev/pmem0 || fail "mke2fs"
+	stamp "made ext4"
 fi
 mount -t ext4 -o dax /dev/pmem0 /mnt/dax || fail "mount -o dax"
 grep -q ' /mnt/dax .*dax' /proc/mounts || fail "/mnt/dax is not dax"
+stamp "mounted"
 if [ -e $nd/devices/region1 ]; then
 	for d in /dev/dax*; do
 		[ -e "$d" ] && args="$args devdax=$d"
@@ -100,5 +114,6 @@ fi
 # in a subshell, so that init's own directory does not keep the mount busy
 (cd /mnt/dax && /dax_guest $args)
 status=$?
+stamp "the program ended"
 umount /mnt/dax || echo "init: umount failed"
 finish $status

@@ -3,7 +3,9 @@
 # emulated NVDIMM) in QEMU, under three CPU models and persistence domains,
 # with a power cut between the first two boots.
 #
-#   run_vm_test.sh DAX_GUEST FETCH_KERNEL_SH GUEST_INIT_SH
+#   run_vm_test.sh [--sanitizer] DAX_GUEST FETCH_KERNEL_SH GUEST_INIT_SH
+#
+# --sanitizer: the build is sanitized, so DAX_GUEST is not static: skip.
 #
 # Skips (exit 0, "SKIPPED: ...") when QEMU, a static busybox, mke2fs or the
 # guest kernel cannot be had, or QEMU cannot start; fails when everything is
@@ -11,6 +13,10 @@
 # same instructions on every host, which KVM would not give.
 set -u -o pipefail
 
+if [ "$1" = --sanitizer ]; then
+	echo "SKIPPED: sanitized build: the guest program cannot be static"
+	exit 0
+fi
 guest=$(realpath "$1")
 fetch_kernel=$(realpath "$2")
 guest_init=$(realpath "$3")
@@ -18,7 +24,7 @@ work=${TEST_TMPDIR:-$(mktemp -d)}/dax-vm
 rm -rf "$work"
 mkdir -p "$work"
 
-qemu=qemu-system-x86_64
+qemu=${DAX_VM_QEMU:-qemu-system-x86_64}
 busybox=/bin/busybox
 mke2fs=/sbin/mke2fs
 # every boot normally takes 6-12 s; this bounds a hung one
@@ -99,7 +105,7 @@ boot() {
 		-device nvdimm,id=nv0,memdev=mem0 \
 		"$@" \
 		-kernel "$kernel/vmlinuz" -initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 quiet panic=-1 daxfresh=$fresh daxtest=$gargs" \
+		-append "console=ttyS0 quiet panic=-1 ${DAX_VM_APPEND:-} daxfresh=$fresh daxtest=$gargs" \
 		-serial file:"$work/$name.console" -serial file:"$work/$name.out" \
 		>"$work/$name.qemu" 2>&1
 	local rc=$?
