@@ -3,7 +3,7 @@
 # modules, makes namespace0.0 an fsdax namespace (what
 # "ndctl create-namespace -f -e namespace0.0 -m fsdax" does, with sysfs
 # writes), mounts ext4 -o dax on /dev/pmem0 and runs /dax_guest there.
-# A second NVDIMM, if there is one, becomes a device DAX.
+# A second NVDIMM, if there is one, becomes a device DAX (/dev/dax1.0).
 #
 # Kernel command line words read here:
 #   daxtest=a=b,c=d   arguments for dax_guest (commas become spaces)
@@ -105,11 +105,12 @@ fi
 mount -t ext4 -o dax /dev/pmem0 /mnt/dax || fail "mount -o dax"
 grep -q ' /mnt/dax .*dax' /proc/mounts || fail "/mnt/dax is not dax"
 stamp "mounted"
-if [ -e $nd/devices/region1 ]; then
-	for d in /dev/dax*; do
-		[ -e "$d" ] && args="$args devdax=$d"
-	done
-fi
+# a device DAX the program is to map: its node appears asynchronously
+for w in $args; do
+	case "$w" in
+	devdax=*) wait_for "${w#devdax=}" || echo "init: no ${w#devdax=}" ;;
+	esac
+done
 
 # in a subshell, so that init's own directory does not keep the mount busy
 (cd /mnt/dax && /dax_guest $args)

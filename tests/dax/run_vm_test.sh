@@ -105,7 +105,7 @@ boot() {
 		-device nvdimm,id=nv0,memdev=mem0 \
 		"$@" \
 		-kernel "$kernel/vmlinuz" -initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 quiet panic=-1 ${DAX_VM_APPEND:-} daxfresh=$fresh daxtest=$gargs" \
+		-append "console=ttyS0 quiet panic=-1 mitigations=off ${DAX_VM_APPEND:-} daxfresh=$fresh daxtest=$gargs" \
 		-serial file:"$work/$name.console" -serial file:"$work/$name.out" \
 		>"$work/$name.qemu" 2>&1
 	local rc=$?
@@ -141,7 +141,7 @@ common=dir=/mnt/dax,nondax=/tmp
 
 # 1. CLWB, eADR; a device DAX on a second NVDIMM; ends with the power cut
 boot a "$nv_a" max cpu 1 \
-	$common,flush=clwb,auto_flush=1,domain=cpu_cache,crash=write \
+	$common,flush=clwb,auto_flush=1,domain=cpu_cache,devdax=/dev/dax1.0,crash=write \
 	-object memory-backend-file,id=mem1,share=on,mem-path="$nv_dev",size=$((64 * MIB)) \
 	-device nvdimm,id=nv1,memdev=mem1
 expect a "dax_guest: 0 failures" "every check passed"
