@@ -529,6 +529,15 @@ crash_path(char *buf, size_t size, const char *dir)
 	snprintf(buf, size, "%s/crash-record", dir);
 }
 
+/* control_path -- a file written with write(2) and never synced before the
+ * power cut: whether it survives is up to ext4's journal commit, so it is
+ * only reported, to show the cut is real (internal) */
+static void
+control_path(char *buf, size_t size, const char *dir)
+{
+	snprintf(buf, size, "%s/crash-control", dir);
+}
+
 /* crash_write -- persists a record through MAP_SYNC, then cuts the power
  * with no sync, no unmap, no unmount; does not return (internal) */
 static void
@@ -550,6 +559,12 @@ crash_write(const char *dir)
 	pmem_memcpy_persist(p + MIB, pat, CRASH_PATTERN_LEN);
 	/* the marker last, as a commit record */
 	pmem_memcpy_persist(p, CRASH_MARKER, sizeof(CRASH_MARKER));
+	/* after the last MAP_SYNC fault, which committed ext4's journal */
+	control_path(path, sizeof(path), dir);
+	int cfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (cfd < 0 || write(cfd, CRASH_MARKER, sizeof(CRASH_MARKER)) !=
+			(ssize_t)sizeof(CRASH_MARKER))
+		info("control file %s: %s", path, strerror(errno));
 	printf("dax_guest: %d failures\n", Failures);
 	printf("crash: record persisted, cutting the power\n");
 	fflush(stdout);
@@ -564,7 +579,14 @@ crash_write(const char *dir)
 static void
 crash_verify(const char *dir)
 {
-	char path[4096];
+	char path[4096], buf[64];
+	control_path(path, sizeof(path), dir);
+	const char *ctl = read_attr(path, buf, sizeof(buf));
+	info("control: the file written with write(2) and no fsync before "
+		"the cut %s", strcmp(ctl, "absent") == 0 ? "is gone" :
+		strcmp(ctl, CRASH_MARKER) == 0 ? "survived (journal committed)" :
+		"is there, without its data");
+	unlink(path);
 	crash_path(path, sizeof(path), dir);
 	size_t mapped = 0;
 	int is_pmem = -1;

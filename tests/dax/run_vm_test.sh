@@ -27,8 +27,8 @@ mkdir -p "$work"
 qemu=${DAX_VM_QEMU:-qemu-system-x86_64}
 busybox=/bin/busybox
 mke2fs=/sbin/mke2fs
-# every boot normally takes 6-12 s; this bounds a hung one
-boot_timeout=${DAX_VM_BOOT_TIMEOUT:-150}
+# every boot normally takes 5-10 s; this bounds a hung one
+boot_timeout=${DAX_VM_BOOT_TIMEOUT:-90}
 
 skip() {
 	echo "SKIPPED: $*"
