@@ -10,6 +10,7 @@
  *   dir=DIR           the DAX mount (required)
  *   nondax=DIR        a directory on a file system without DAX
  *   flush=NAME        the flush instruction the library must choose
+ *   engine=NAME       the copy engine the library must choose
  *   auto_flush=0|1    what pmem_has_auto_flush() must answer
  *   domain=NAME       region0's persistence_domain: cpu_cache,
  *                     memory_controller, or absent
@@ -169,7 +170,8 @@ cpu_flush_insn(void)
 /* chosen_flush -- the instruction and whether flushing is needed follow
  * the CPU model and the persistence domain the VM was given (internal) */
 static void
-chosen_flush(const char *want_flush, int want_auto, const char *want_domain)
+chosen_flush(const char *want_flush, int want_auto, const char *want_domain,
+	const char *want_engine)
 {
 	char buf[64];
 	const char *domain = read_attr(
@@ -195,6 +197,10 @@ chosen_flush(const char *want_flush, int want_auto, const char *want_domain)
 		check(strcmp(Chosen.drain, drain) == 0,
 			"library drains with %s (want %s)", Chosen.drain, drain);
 	}
+	if (want_engine != NULL)
+		check(strcmp(Chosen.engine, want_engine) == 0,
+			"library chose the %s copy engine (want %s)",
+			Chosen.engine, want_engine);
 	int has = pmem_has_auto_flush();
 	if (want_auto >= 0)
 		check(has == want_auto, "pmem_has_auto_flush() = %d (want %d)",
@@ -633,7 +639,7 @@ main(int argc, char *argv[])
 		crash_verify(dir);
 	no_pmem_environment();
 	chosen_flush(flush, autof != NULL ? atoi(autof) : -1,
-		arg(argc, argv, "domain"));
+		arg(argc, argv, "domain"), arg(argc, argv, "engine"));
 	dax_file(dir);
 	if (nondax != NULL)
 		map_nondax(nondax);

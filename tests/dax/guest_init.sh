@@ -56,12 +56,12 @@ for m in $(cat /modules/order); do
 done
 stamp "modules loaded"
 
-# wait_for -- waits up to 10 s for a path to exist
+# wait_for -- waits up to 30 s for a path to exist
 wait_for() {
 	i=0
 	while [ ! -e "$1" ]; do
 		i=$((i + 1))
-		[ $i -le 200 ] || return 1
+		[ $i -le 600 ] || return 1
 		usleep 50000
 	done
 }

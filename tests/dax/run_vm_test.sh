@@ -139,9 +139,10 @@ truncate -s $((128 * MIB)) "$nv_a"
 truncate -s $((64 * MIB)) "$nv_dev"
 common=dir=/mnt/dax,nondax=/tmp
 
+# QEMU 7.2's TCG: -cpu max has AVX and AVX2 but no AVX-512, qemu64 neither.
 # 1. CLWB, eADR; a device DAX on a second NVDIMM; ends with the power cut
 boot a "$nv_a" max cpu 1 \
-	$common,flush=clwb,auto_flush=1,domain=cpu_cache,devdax=/dev/dax1.0,crash=write \
+	$common,flush=clwb,engine=avx,auto_flush=1,domain=cpu_cache,devdax=/dev/dax1.0,crash=write \
 	-object memory-backend-file,id=mem1,share=on,mem-path="$nv_dev",size=$((64 * MIB)) \
 	-device nvdimm,id=nv1,memdev=mem1
 expect a "dax_guest: 0 failures" "every check passed"
@@ -155,7 +156,7 @@ fi
 
 # 2. the same NVDIMM again (journal replay): the record; CLFLUSHOPT, ADR
 boot b "$nv_a" max,-clwb mem-ctrl 0 \
-	$common,flush=clflushopt,auto_flush=0,domain=memory_controller,crash=verify
+	$common,flush=clflushopt,engine=avx,auto_flush=0,domain=memory_controller,crash=verify
 expect b "dax_guest: 0 failures" "every check passed"
 expect b "DAX-INIT-EXIT 0" "exit status 0"
 
@@ -163,7 +164,7 @@ expect b "DAX-INIT-EXIT 0" "exit status 0"
 nv_c=$work/nvdimm-c
 truncate -s $((128 * MIB)) "$nv_c"
 boot c "$nv_c" qemu64 "" 1 \
-	$common,flush=clflush,auto_flush=0,domain=absent
+	$common,flush=clflush,engine=sse2,auto_flush=0,domain=absent
 expect c "dax_guest: 0 failures" "every check passed"
 expect c "DAX-INIT-EXIT 0" "exit status 0"
 
