@@ -8,10 +8,13 @@
 #   liburing-dev, libcmocka-dev: the emulation backend and the tests
 #   libpmem1: PMDK's libpmem, the reference that comparison tests and the
 #             benchmark load at run time (never linked into our build)
+#   libpmemobj-dev, pmdk-tools, fio: PMDK's own clients of libpmem.so.1
+#             (libpmemobj, pmempool with libpmemlog/blk/pool, fio's libpmem
+#             engine), run on our library by tests/pmdk and fio-pmem-bench
 set -eu
 
 PACKAGES="bazel-bootstrap bazel-rules-cc bazel-rules-java gcc g++ libc6-dev \
-binutils liburing-dev libcmocka-dev libpmem1"
+binutils liburing-dev libcmocka-dev libpmem1 libpmemobj-dev pmdk-tools fio"
 
 missing=""
 for p in $PACKAGES; do
