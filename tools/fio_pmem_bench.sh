@@ -69,17 +69,27 @@ work=$(mktemp -d "$dir/fio-pmem-bench.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT
 export PMEM_IS_PMEM_FORCE=1
 
-# libdir LIB: the directory put first on the library path for LIB
-libdir() {
-	if [ "$1" = "ours" ]; then echo "$our_dir"; else echo "$pmdk_dir"; fi
+# A sanitized build of ours (--config=asan) needs its runtimes loaded first.
+preload=$(ldd "$our_lib" | awk '$1 ~ /^lib(asan|ubsan|tsan)\.so/ {
+	printf "%s%s", sep, $3; sep = " " }')
+
+# on LIB COMMAND...: runs COMMAND with LIB's library first on the path
+on() {
+	local lib=$1
+	shift
+	if [ "$lib" = "ours" ]; then
+		LD_PRELOAD=$preload ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+			LD_LIBRARY_PATH=$our_dir "$@"
+	else
+		LD_LIBRARY_PATH=$pmdk_dir "$@"
+	fi
 }
 
 # Each library is the one the loader picks (its trace names the file).
 for lib in ours pmdk; do
 	want=$our_lib
 	[ "$lib" = "pmdk" ] && want=$pmdk_lib
-	LD_DEBUG=libs LD_DEBUG_OUTPUT="$work/ld" LD_LIBRARY_PATH=$(libdir $lib) \
-		"$fio" --version >/dev/null
+	LD_DEBUG=libs LD_DEBUG_OUTPUT="$work/ld" on "$lib" "$fio" --version >/dev/null
 	got=$(sed -n 's/.*calling init: \(.*\/libpmem\.so\.1\)$/\1/p' "$work"/ld.*)
 	rm -f "$work"/ld.*
 	if [ "$(realpath "$got")" != "$want" ]; then
@@ -95,7 +105,7 @@ IFS=, read -r -a sizes <<<"$bs_list"
 # one LIB BS DIRECT: fio's write bandwidth (KiB/s) of one run
 one() {
 	local out
-	out=$(LD_LIBRARY_PATH=$(libdir "$1") "$fio" --name=bench \
+	out=$(on "$1" "$fio" --name=bench \
 		--ioengine=libpmem --filename="$work/file" --size="$size" \
 		--loops="$loops" --bs="$2" --direct="$3" --rw=write \
 		--output-format=terse "${pin[@]}") || {
@@ -108,7 +118,7 @@ one() {
 echo "fio $("$fio" --version | sed 's/^fio-//'), libpmem engine, sequential" \
 	"writes of a $size file in $dir, $loops passes, $reps repetitions" \
 	"(medians)${cpu:+, CPU $cpu}"
-echo "ours: $our_lib"
+echo "ours: $our_lib${preload:+ (a sanitized build: not comparable)}"
 echo "PMDK: $pmdk_lib"
 printf '%-6s %-8s %12s %12s %10s\n' bs stores "ours MB/s" "PMDK MB/s" ours/PMDK
 for bs in "${sizes[@]}"; do
