@@ -12,6 +12,9 @@
 #   qemu-system-x86, busybox-static: the VM of the real-DAX test
 #             (tests/dax), whose guest kernel is downloaded, not installed,
 #             into a cache outside the repository (tests/dax/fetch_kernel.sh)
+#   libpmemobj-dev, pmdk-tools, fio: PMDK's own clients of libpmem.so.1
+#             (libpmemobj, pmempool with libpmemlog/blk/pool, fio's libpmem
+#             engine), run on our library by tests/pmdk and fio-pmem-bench
 set -eu
 
 # fetch_dax_kernel -- fills the DAX test's kernel cache (quick when full);
@@ -23,7 +26,7 @@ fetch_dax_kernel() {
 
 PACKAGES="bazel-bootstrap bazel-rules-cc bazel-rules-java gcc g++ libc6-dev \
 binutils liburing-dev libcmocka-dev libpmem1 pkg-config qemu-system-x86 \
-busybox-static"
+busybox-static libpmemobj-dev pmdk-tools fio"
 
 missing=""
 for p in $PACKAGES; do
