@@ -7,9 +7,16 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: bench-report [--quick] [--cpu N] OUTDIR" >&2
-	echo "  writes OUTDIR/pmem-bench.{json,svg} and OUTDIR/pmem-emu-bench.json" >&2
-	exit 2
+	cat <<EOF
+usage: bench-report [--quick] [--cpu N] OUTDIR
+Runs pmem-bench and pmem-emu-bench, prints their tables, and writes to OUTDIR
+  pmem-bench.json      pmem-bench's results
+  pmem-bench.svg       pmem_memcpy_persist bandwidth: ours, PMDK's libpmem,
+                       the streaming limit and plain memcpy, across sizes
+  pmem-emu-bench.json  pmem-emu-bench's results
+  --quick   short runs (seconds), for a smoke test
+  --cpu N   pin both benchmarks to CPU N
+EOF
 }
 
 quick=()
@@ -18,14 +25,14 @@ out=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=(--quick) ;;
-	--cpu) [ $# -ge 2 ] || usage; cpu=(--cpu "$2"); shift ;;
-	--help|-h) usage ;;
+	--cpu) [ $# -ge 2 ] || { usage >&2; exit 2; }; cpu=(--cpu "$2"); shift ;;
+	--help|-h) usage; exit 0 ;;
 	-*) echo "bench-report: unknown option $1" >&2; exit 2 ;;
-	*) [ -z "$out" ] || usage; out="$1" ;;
+	*) [ -z "$out" ] || { usage >&2; exit 2; }; out="$1" ;;
 	esac
 	shift
 done
-[ -n "$out" ] || usage
+[ -n "$out" ] || { usage >&2; exit 2; }
 
 # under "bazel run" a relative OUTDIR is the caller's
 if [ -n "${BUILD_WORKING_DIRECTORY:-}" ] && [ "${out#/}" = "$out" ]; then
