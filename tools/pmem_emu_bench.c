@@ -1475,11 +1475,6 @@ write_json(const char *path, const char *model)
 static void
 load_pmdk(void)
 {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-	/* the sanitizers' runtimes refuse RTLD_DEEPBIND */
-	Pmdk.why_not = "not loaded under a sanitizer";
-	return;
-#endif
 	static const char *const names[] = { "pmem_map_file", "pmem_unmap",
 		"pmem_msync", "pmem_is_pmem" };
 	const void *ours[] = { (const void *)pmem_map_file,
