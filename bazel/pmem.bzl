@@ -75,3 +75,11 @@ TEST_COPTS = [
     "-D_GNU_SOURCE",
     "-O2",
 ] + WARNINGS
+
+def sanitizer_select(asan, tsan, default = []):
+    """A select() on the sanitizer configuration (--config=asan / tsan)."""
+    return select({
+        "//bazel:asan": asan,
+        "//bazel:tsan": tsan,
+        "//conditions:default": default,
+    })
