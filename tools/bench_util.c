@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 
@@ -192,4 +194,18 @@ pmdk_open(const char *path, const char *const *names,
 		}
 	}
 	return NULL;
+}
+
+const char *
+run_tag(void)
+{
+	static char tag[32];
+	if (tag[0] == '\0') {
+		uint32_t r;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (uint32_t)now_ns() ^ (uint32_t)((uintptr_t)&r >> 4);
+		snprintf(tag, sizeof(tag), "%ld-%08x", (long)getpid(),
+			(unsigned)r);
+	}
+	return tag;
 }

@@ -35,6 +35,13 @@ double quantile(const double *s, size_t n, double q);
  */
 void shuffle(int *order, int n);
 
+/*
+ * run_tag -- "PID-XXXXXXXX" (random hex), the same for the whole run: a
+ * name for the run's files that two runs do not share even where PID
+ * namespaces give them the same PID (Bazel's sandboxes, containers)
+ */
+const char *run_tag(void);
+
 /* cpu_model -- the model name from /proc/cpuinfo, or "unknown", in buf */
 const char *cpu_model(char *buf, size_t len);
 

@@ -1077,8 +1077,8 @@ main(int argc, char *argv[])
 	char pathbuf[4096];
 	const char *path = Opt.file;
 	if (path == NULL) {
-		snprintf(pathbuf, sizeof(pathbuf), "%s/pmem-bench.%ld",
-			Opt.dir, (long)getpid());
+		snprintf(pathbuf, sizeof(pathbuf), "%s/pmem-bench.%s",
+			Opt.dir, run_tag());
 		path = pathbuf;
 	}
 	Dst = map_target(path, Opt.file_size);

@@ -705,8 +705,8 @@ child_start(struct child *c, const char *path, const char *dir)
 		close(cmd[1]);
 		return -1;
 	}
-	snprintf(c->stats_path, sizeof(c->stats_path), "%s/%s.%ld.%s.stats",
-		dir, PROG, (long)getpid(), c->io);
+	snprintf(c->stats_path, sizeof(c->stats_path), "%s/%s.%s.%s.stats",
+		dir, PROG, run_tag(), c->io);
 	add_cleanup(c->stats_path);
 	char size[32];
 	snprintf(size, sizeof(size), "%zu", Size);
@@ -1622,8 +1622,7 @@ run_dir(struct dirrun *d, const char *dir)
 {
 	snprintf(d->dir, sizeof(d->dir), "%s", dir);
 	fs_name(dir, d->fs, sizeof(d->fs));
-	snprintf(d->path, sizeof(d->path), "%s/%s.%ld", dir, PROG,
-		(long)getpid());
+	snprintf(d->path, sizeof(d->path), "%s/%s.%s", dir, PROG, run_tag());
 	d->child[0] = (struct child){ .name = "ours:uring", .io = "uring",
 		.cmd = -1, .res = -1 };
 	d->child[1] = (struct child){ .name = "ours:auto", .io = "auto",
