@@ -41,6 +41,14 @@ emu_notice(const char *fmt, ...)
 		return;
 }
 
+void
+emu_out_of_memory(const char *doing)
+{
+	emu_notice("out of memory %s", doing);
+	if (Emu.on_error == EMU_ERR_ABORT)
+		abort();
+}
+
 /*
  * choose -- index of the value of variable name in the NULL-terminated list
  * values, or def if unset; refuses anything else (internal)

@@ -115,9 +115,7 @@ pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id,
 		size_t cap = t->cappend ? t->cappend * 2 : 64;
 		struct emu_pending *p = realloc(t->pend, cap * sizeof(*p));
 		if (p == NULL) {
-			emu_notice("out of memory recording flushed lines");
-			if (Emu.on_error == EMU_ERR_ABORT)
-				abort();
+			emu_out_of_memory("recording flushed lines");
 			return;
 		}
 		t->pend = p;
@@ -186,11 +184,9 @@ emu_write_pending(struct emu_thread *t)
 		if (v == NULL || v->id != p->id)
 			continue;	/* unmapped since the flush */
 		uintptr_t end = p->end < v->end ? p->end : v->end;
-		if (wb_add_run(t, v, p->start, end, p->stored) != 0) {
-			emu_notice("out of memory writing back");
-			if (Emu.on_error == EMU_ERR_ABORT)
-				abort();
-		}
+		if (wb_add_run(t, v, p->start, end, p->stored) != 0)
+			emu_out_of_memory("writing back emulated persistent "
+				"memory");
 	}
 	t->npend = 0;
 	wb_runs(t, WB_DRAIN);

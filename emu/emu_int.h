@@ -234,4 +234,10 @@ int scan_written(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 /* One line on stderr prefixed "libpmem: ", for the emulator's notices. */
 void emu_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * "out of memory <doing>": durability can no longer be emulated, so the
+ * process ends unless PMEM_EMULATE_ON_ERROR=warn.
+ */
+void emu_out_of_memory(const char *doing);
+
 #endif

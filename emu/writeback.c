@@ -82,16 +82,6 @@ add_iov(struct emu_thread *t, const void *base, size_t len)
 	return 0;
 }
 
-/* oom -- a write-back that cannot even be described (internal) */
-static void
-oom(void)
-{
-	emu_notice("out of memory while writing back emulated persistent "
-		"memory");
-	if (Emu.on_error == EMU_ERR_ABORT)
-		abort();
-}
-
 /*
  * add_segment -- adds bytes [s, e) of view v to the requests, joining the
  * last request when the gap is short and the durable view can fill it
@@ -135,7 +125,7 @@ add_segment(struct emu_thread *t, struct emu_view *v, uintptr_t s,
 	*last_v = v;
 	return;
 nomem:
-	oom();
+	emu_out_of_memory("writing back emulated persistent memory");
 }
 
 /* failed -- reports a failed request and marks it finished (internal) */
@@ -488,15 +478,6 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 			run.end = v->end;
 		if (run.start >= run.end)
 			continue;
-		if (kind == WB_COUNT) {
-			for (uintptr_t p = run.start; p < run.end; p += EMU_LINE) {
-				size_t n = run.end - p < EMU_LINE ?
-					run.end - p : EMU_LINE;
-				differed += memcmp((const void *)p, v->durable +
-					(p - v->base), n) != 0;
-			}
-			continue;
-		}
 		if (kind == WB_PAGES || (kind == WB_DRAIN && run.stored)) {
 			/* stored by the copy family just now: all dirty */
 			differed += (run.end - run.start + EMU_LINE - 1) /
@@ -504,7 +485,9 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 			add_segment(t, v, run.start, run.end, &last_end, &last_v);
 			continue;
 		}
-		/* only lines that differ from the file are written */
+		/* only lines that differ from the file are written (or, for
+		 * WB_COUNT, counted) */
+		bool counting = kind == WB_COUNT;
 		uintptr_t seg = 0;
 		for (uintptr_t p = run.start; p < run.end; p += EMU_LINE) {
 			size_t n = run.end - p < EMU_LINE ? run.end - p : EMU_LINE;
@@ -517,12 +500,11 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 				continue;
 			}
 			redundant++;
-			if (seg != 0) {
+			if (seg != 0 && !counting)
 				add_segment(t, v, seg, p, &last_end, &last_v);
-				seg = 0;
-			}
+			seg = 0;
 		}
-		if (seg != 0)
+		if (seg != 0 && !counting)
 			add_segment(t, v, seg, run.end, &last_end, &last_v);
 	}
 	t->nruns = 0;

@@ -67,16 +67,16 @@ if ! (cd "$work" && timeout "$limit" apt-get download -q "$pkg" \
 		"$(tail -n 1 "$work/download.log")" >&2
 	exit 1
 fi
-dpkg -x "$work"/"$pkg"_*.deb "$work/root"
+dpkg -x "$work"/"$pkg"_*.deb "$work/unpacked"
 
 version=${pkg#linux-image-}
-drivers="$work/root/lib/modules/$version/kernel/drivers"
-[ -f "$work/root/boot/vmlinuz-$version" ] && [ -d "$drivers/nvdimm" ] || {
+drivers="$work/unpacked/lib/modules/$version/kernel/drivers"
+[ -f "$work/unpacked/boot/vmlinuz-$version" ] && [ -d "$drivers/nvdimm" ] || {
 	echo "fetch_kernel: $pkg has no vmlinuz or NVDIMM modules" >&2
 	exit 1
 }
 mkdir -p "$work/kernel/modules"
-cp "$work/root/boot/vmlinuz-$version" "$work/kernel/vmlinuz"
+cp "$work/unpacked/boot/vmlinuz-$version" "$work/kernel/vmlinuz"
 for d in nvdimm acpi/nfit dax; do
 	[ -d "$drivers/$d" ] && cp -r "$drivers/$d" "$work/kernel/modules/"
 done

@@ -24,7 +24,7 @@ bazel=$(command -v bazel) || { echo "FAIL: bazel not found"; exit 1; }
 
 nested() {
 	(cd "$consumer" && env -i HOME="$tmp/home" PATH=/usr/bin:/bin \
-		"$bazel" --batch --output_user_root="$tmp/root" "$@")
+		"$bazel" --batch --output_user_root="$tmp/output_root" "$@")
 }
 mkdir -p "$tmp/home"
 # build the program and run the workspace's test; no convenience links
@@ -41,7 +41,7 @@ grep -q '//:hello_test .*PASSED' "$tmp/bazel.log" || {
 	echo "FAIL: hello_test did not pass"
 	exit 1
 }
-hello=$(echo "$tmp"/root/*/execroot/pmem_consumer/bazel-out/*/bin/hello)
+hello=$(echo "$tmp"/output_root/*/execroot/pmem_consumer/bazel-out/*/bin/hello)
 [ -x "$hello" ] || { echo "FAIL: no $hello"; exit 1; }
 for link in "$consumer"/bazel-*; do
 	[ -e "$link" ] || [ -L "$link" ] || continue
