@@ -200,6 +200,9 @@ emu_drain(void)
 	if (t == NULL)
 		return;
 	EMU_COUNT(t, drains, 1);
+	bool point = Crash_fd >= 0;
+	if (point)
+		crash_enter(CT_DRAIN);
 	if (t->npend > 0) {
 		pthread_rwlock_rdlock(&Emu_reg_lock);
 		emu_write_pending(t);
@@ -207,6 +210,8 @@ emu_drain(void)
 	}
 	if (Emu_domain == EMU_EADR)
 		emu_publish_streamed(t);
+	if (point)
+		crash_leave();
 }
 
 /* streams_eadr -- does the library stream this copy on eADR hardware? (internal) */
@@ -285,6 +290,7 @@ postfork_child(void)
 	pthread_mutex_unlock(&Threads_lock);
 	wb_postfork();
 	emu_views_postfork();
+	crash_postfork_child();
 }
 
 void
@@ -341,6 +347,10 @@ emu_fini(void)
 {
 	if (Emu_domain == EMU_OFF)
 		return;
+	if (Crash_fd >= 0) {
+		crash_enter(CT_EXIT);
+		crash_leave();
+	}
 	emu_views_fini();
 	if (Emu.stats != NULL)
 		write_stats();

@@ -25,6 +25,7 @@
 #include <sys/uio.h>
 
 #include "emu.h"
+#include "crash_proto.h"
 
 #define EMU_LINE 64u
 #define LINE_DOWN(x) ((x) & ~(uintptr_t)(EMU_LINE - 1))
@@ -218,6 +219,34 @@ void emu_views_fini(void);
 /* Around fork(): take and release the views' locks. */
 void emu_views_prefork(void);
 void emu_views_postfork(void);
+
+/*
+ * eADR: calls fn(v, start, end, arg) for each run of private (streamed, not
+ * yet drained) pages of v; registry read-locked by the caller.
+ */
+void emu_streamed_each(struct emu_view *v,
+		void (*fn)(struct emu_view *, uintptr_t, uintptr_t, void *),
+		void *arg);
+
+/* ---- persistence points for pmem-crashtest (crash.c) ---- */
+
+/* The tool's socket (PMEM_EMULATE_CRASH_FD), or -1: no crash test. */
+extern int Crash_fd;
+
+/* Reads PMEM_EMULATE_CRASH_FD/_AT and greets the tool (emu_configure). */
+void crash_configure(void);
+
+/*
+ * A persistence point of this kind is about to take effect: tells the tool
+ * and does what it says (go on, or end the process). Call only with
+ * Crash_fd >= 0 and no emulator lock held; crash_leave() once the point has
+ * taken effect.
+ */
+void crash_enter(enum ct_kind kind);
+void crash_leave(void);
+
+/* In a child after fork: it is not under test. */
+void crash_postfork_child(void);
 
 /* ---- finding written pages (scan.c) ---- */
 

@@ -311,6 +311,18 @@ emu_publish_streamed(struct emu_thread *t)
 	pthread_rwlock_unlock(&Emu_reg_lock);
 }
 
+void
+emu_streamed_each(struct emu_view *v,
+		void (*fn)(struct emu_view *, uintptr_t, uintptr_t, void *),
+		void *arg)
+{
+	pthread_mutex_lock(&Stream_lock);
+	for (size_t i = 0; i < Nstreamed; i++)
+		if (Streamed[i].v == v)
+			fn(v, Streamed[i].start, Streamed[i].end, arg);
+	pthread_mutex_unlock(&Stream_lock);
+}
+
 /* ---- shutdown write-back, unmap, sync ---- */
 
 /*
@@ -349,6 +361,9 @@ emu_sync(const void *addr, size_t len)
 		return -1;
 	}
 	uintptr_t s = (uintptr_t)addr, e = s + len;
+	bool point = Crash_fd >= 0;
+	if (point)
+		crash_enter(CT_SYNC);
 	pthread_rwlock_rdlock(&Emu_reg_lock);
 	/* lines this thread flushed first, as a drain (and counted so) */
 	emu_write_pending(t);
@@ -359,6 +374,8 @@ emu_sync(const void *addr, size_t len)
 		settle(t, v, a, b, WB_SYNC);
 	}
 	pthread_rwlock_unlock(&Emu_reg_lock);
+	if (point)
+		crash_leave();
 	return 0;
 }
 
@@ -389,6 +406,9 @@ emu_unmap(void *addr, size_t len)
 	struct emu_thread *t = emu_self();
 	uintptr_t s = (uintptr_t)addr;
 	uintptr_t e = (s + len + Pagesize - 1) & ~(uintptr_t)(Pagesize - 1);
+	bool point = Crash_fd >= 0;
+	if (point)
+		crash_enter(CT_UNMAP);
 	pthread_rwlock_wrlock(&Emu_reg_lock);
 	size_t i = first_ending_after(s);
 	while (i < Nviews && Views[i]->base < e) {
@@ -436,6 +456,8 @@ emu_unmap(void *addr, size_t len)
 		i++;
 	}
 	pthread_rwlock_unlock(&Emu_reg_lock);
+	if (point)
+		crash_leave();
 	/* the caller unmaps the views themselves, with whatever else */
 	return 0;
 }
