@@ -409,6 +409,13 @@ exec_command(char **argv, const char *cmd)
 	_exit(127);
 }
 
+/*
+ * Set while starting the resumed run: stopped at its points for as long as
+ * their checks take, it has no time limit of its own (the counting run has
+ * shown that it ends).
+ */
+static bool No_alarm;
+
 /* child_env -- in a child: the library, the domain, the crash socket */
 static void
 child_env(int sock, uint64_t crash_at)
@@ -432,7 +439,7 @@ child_env(int sock, uint64_t crash_at)
 		snprintf(buf, sizeof(buf), "%" PRIu64, crash_at);
 		setenv("PMEM_EMULATE_CRASH_AT", buf, 1);
 	}
-	if (Opt.timeout != 0)
+	if (Opt.timeout != 0 && !No_alarm)
 		alarm(Opt.timeout);
 }
 
@@ -1162,15 +1169,26 @@ target(const struct worker *w, const struct state *st)
 	return w->fd >= 0 ? &w->fd : st->fds;
 }
 
-/* judge -- NULL if a check's wait status is a pass, else why not, in buf */
+/*
+ * judge -- NULL if w's check ended well (status), else why not, in buf; a
+ * copy's path in its message is shown as the file's
+ */
 static const char *
-judge(int status, int out, char *buf, size_t len)
+judge(const struct worker *w, const struct state *st, int status, char *buf,
+		size_t len)
 {
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return NULL;
-	char line[256], how[64];
-	snprintf(buf, len, "%s: %s", describe(status, how, sizeof(how)),
-		last_line(out, line, sizeof(line)));
+	char line[256], how[64], shown[512];
+	const char *msg = last_line(w->out, line, sizeof(line));
+	const char *at = w->path != NULL ? strstr(msg, w->path) : NULL;
+	if (at != NULL) {
+		snprintf(shown, sizeof(shown), "%.*s%s%s", (int)(at - msg), msg,
+			st->files[0].name, at + strlen(w->path));
+		msg = shown;
+	}
+	snprintf(buf, len, "%s: %.400s", describe(status, how, sizeof(how)),
+		msg);
 	return buf;
 }
 
@@ -1203,8 +1221,8 @@ nested(struct state *st, struct worker *w, const struct image *im,
 		if (!crashed)
 			return;	/* it has fewer points */
 		char why[512];
-		const char *bad = judge(run_command(w->argv, w->cmd, w->out), w->out,
-			why, sizeof(why));
+		const char *bad = judge(w, st, run_command(w->argv, w->cmd,
+			w->out), why, sizeof(why));
 		R.images++;
 		if (bad != NULL)
 			add_failure(st, im->spec, index, j, bad);
@@ -1289,7 +1307,7 @@ check_point(struct state *st)
 		done++;
 		R.images++;
 		char why[512];
-		const char *bad = judge(status, w->out, why, sizeof(why));
+		const char *bad = judge(w, st, status, why, sizeof(why));
 		if (bad != NULL)
 			add_failure(st, im[w->image].spec, w->image, 0, bad);
 		else if (Opt.nested != 0)
@@ -1342,6 +1360,9 @@ start_program(struct subject *s, uint64_t crash_at)
 	if (start(s, Opt.argv, NULL, Out_prog, crash_at, &status))
 		return;
 	char line[256], how[64];
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		die(EX_TROUBLE, "cannot run %s: %s", Opt.argv[0],
+			last_line(Out_prog, line, sizeof(line)));
 	die(EX_TROUBLE, "%s did not load the libpmem.so.1 of %s (%s; last "
 		"output: %s): it must be linked dynamically with libpmem",
 		Opt.argv[0], Libdir, describe(status, how, sizeof(how)),
@@ -1457,7 +1478,9 @@ static void
 test_resume(const bool *sel)
 {
 	struct subject s;
+	No_alarm = true;
 	start_program(&s, 0);
+	No_alarm = false;
 	struct ct_point h;
 	uint64_t seen = 0;
 	while (next_point(&s, &h)) {

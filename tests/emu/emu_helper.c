@@ -10,6 +10,8 @@
  *                                 at the start of FILE, then D more drains,
  *                                 prints "done" and ends: END is "kill"
  *                                 (SIGKILL) or "exit" (return from main)
+ *   emu_helper crash FILE         the persistence points of
+ *                                 emu_crash_protocol_test (see crash())
  *
  * FILE must exist. Exit status 2 for a wrong use or a failed call.
  */
@@ -108,6 +110,34 @@ persist(const char *path, long n, long d, const char *end)
 	return 0;
 }
 
+/*
+ * crash -- on a file of at least one page: line 0 stored and flushed, line
+ * 1 stored and never flushed, drain (point 1); 8 bytes of line 2 persisted
+ * (point 2); line 4 copied non-temporally and persisted (point 3); msync of
+ * line 0 (point 4); unmap (point 5); the end (point 6). Stores are 'n'.
+ */
+static int
+crash(const char *path)
+{
+	size_t len;
+	char *p = map(path, &len);
+	char n[LINE];
+	memset(n, 'n', sizeof(n));
+	memset(p, 'n', LINE);
+	pmem_flush(p, LINE);
+	memset(p + LINE, 'n', LINE);
+	pmem_drain();
+	memcpy(p + 2 * LINE, n, 8);
+	pmem_persist(p + 2 * LINE, 8);
+	pmem_memcpy(p + 4 * LINE, n, LINE, PMEM_F_MEM_NONTEMPORAL);
+	if (pmem_msync(p, LINE) != 0)
+		fail("pmem_msync");
+	if (pmem_unmap(p, len) != 0)
+		fail("pmem_unmap");
+	printf("done\n");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -123,6 +153,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(argv[1], "stats") == 0 && argc == 3)
 		return stats(argv[2]);
+	if (strcmp(argv[1], "crash") == 0 && argc == 3)
+		return crash(argv[2]);
 	if (strcmp(argv[1], "stats-copy") == 0 && argc == 3)
 		return stats_copy(argv[2]);
 	if (strcmp(argv[1], "persist") == 0 && argc == 6)
