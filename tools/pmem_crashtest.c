@@ -124,7 +124,8 @@ usage(FILE *f)
 "                      contains {}, each check gets a copy of the crash\n"
 "                      image there instead of the file (the program must\n"
 "                      have a single file), and checks run in parallel\n"
-"  --jobs N            checks at once with {} (default: the CPUs usable)\n"
+"  --jobs N            checks at once with {} (default: twice the CPUs\n"
+"                      usable)\n"
 "  --domain adr|eadr   the durability domain emulated (default adr). Under\n"
 "                      eADR only non-temporal data not yet drained is at\n"
 "                      risk\n"
@@ -285,8 +286,10 @@ parse(int argc, char **argv)
 	Opt.argc = argc - optind;
 	if (Opt.jobs == 0) {
 		cpu_set_t cpus;
+		/* a check spends much of its life starting and ending, off
+		 * the CPU: two per CPU keep the CPUs busy */
 		Opt.jobs = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ?
-			(unsigned)CPU_COUNT(&cpus) : 1;
+			2 * (unsigned)CPU_COUNT(&cpus) : 2;
 		if (Opt.jobs > 64)
 			Opt.jobs = 64;
 	}
@@ -344,6 +347,13 @@ mix(uint64_t x)
 static int Out_prog = -1, Out_check = -1;	/* memfds: their output */
 
 /*
+ * Set while starting the resumed run: stopped at its points for as long as
+ * their checks take, it has no time limit of its own (the counting run has
+ * shown that it ends).
+ */
+static bool No_alarm;
+
+/*
  * command_argv -- the words of cmd, each "{}" in them replaced by path
  * (NULL: none), if cmd is plain words; NULL if it needs /bin/sh
  */
@@ -395,76 +405,108 @@ command_argv(const char *cmd, const char *path)
 	return argv;
 }
 
-/* exec_command -- in a child: runs argv, or else cmd by /bin/sh */
-static _Noreturn void
-exec_command(char **argv, const char *cmd)
+extern char **environ;
+
+/*
+ * child_env -- the environment of a child: the tool's, with the library
+ * first on the library path, the domain, the seed, and the crash socket
+ * (sock >= 0) with its point (crash_at != 0)
+ */
+static char **
+child_env(int sock, uint64_t crash_at, size_t *added)
 {
-	if (argv != NULL) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+	static const char *const ours[] = { "LD_LIBRARY_PATH=",
+		"PMEM_EMULATE=", "PMEM_EMULATE_CRASH_FD=",
+		"PMEM_EMULATE_CRASH_AT=", "PMEM_CRASHTEST_SEED=" };
+	size_t n = 0;
+	while (environ[n] != NULL)
+		n++;
+	char **env = calloc(n + 6, sizeof(*env));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool mine = false;
+		for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]); j++)
+			mine |= strncmp(environ[i], ours[j],
+				strlen(ours[j])) == 0;
+		if (!mine)
+			env[k++] = environ[i];
 	}
-	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-	fprintf(stderr, "/bin/sh: %s\n", strerror(errno));
+	const char *old = getenv("LD_LIBRARY_PATH");
+	*added = k;
+	if (asprintf(&env[k++], "LD_LIBRARY_PATH=%s%s%s", Libdir,
+			old && *old ? ":" : "", old ? old : "") < 0 ||
+			asprintf(&env[k++], "PMEM_EMULATE=%s", Opt.domain) < 0 ||
+			asprintf(&env[k++], "PMEM_CRASHTEST_SEED=%" PRIu64,
+				Opt.seed) < 0 ||
+			(sock >= 0 && asprintf(&env[k++],
+				"PMEM_EMULATE_CRASH_FD=%d", sock) < 0) ||
+			(crash_at != 0 && asprintf(&env[k++],
+				"PMEM_EMULATE_CRASH_AT=%" PRIu64, crash_at) < 0))
+		die(EX_TROUBLE, "out of memory");
+	env[k] = NULL;
+	return env;
+}
+
+/* free_env -- an environment of child_env(), its entries from added on */
+static void
+free_env(char **env, size_t added)
+{
+	for (size_t i = added; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+static int Devnull = -1;
+
+/*
+ * vfork_exec -- the child runs file with args and env, its output into
+ * out, ended by SIGALRM after timeout seconds (0: never); in a function of
+ * its own, which changes nothing after vfork() returns in the child
+ */
+static __attribute__((noinline)) pid_t
+vfork_exec(const char *file, char *const *args, char *const *env, int out,
+		unsigned timeout)
+{
+	pid_t pid = vfork();
+	if (pid != 0)
+		return pid;
+	dup2(Devnull, STDIN_FILENO);
+	dup2(out, STDOUT_FILENO);
+	dup2(out, STDERR_FILENO);
+	if (timeout != 0)
+		alarm(timeout);
+	execvpe(file, args, env);
+	/* the message is this child's output: a check's verdict */
+	static const char msg[] = ": cannot be run\n";
+	if (write(STDERR_FILENO, file, strlen(file)) < 0 ||
+			write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(127);
 	_exit(127);
 }
 
 /*
- * Set while starting the resumed run: stopped at its points for as long as
- * their checks take, it has no time limit of its own (the counting run has
- * shown that it ends).
- */
-static bool No_alarm;
-
-/* child_env -- in a child: the library, the domain, the crash socket */
-static void
-child_env(int sock, uint64_t crash_at)
-{
-	const char *old = getenv("LD_LIBRARY_PATH");
-	char *path = malloc(strlen(Libdir) + (old ? strlen(old) : 0) + 2);
-	sprintf(path, "%s%s%s", Libdir, old && *old ? ":" : "",
-		old ? old : "");
-	setenv("LD_LIBRARY_PATH", path, 1);
-	setenv("PMEM_EMULATE", Opt.domain, 1);
-	unsetenv("PMEM_EMULATE_CRASH_FD");
-	unsetenv("PMEM_EMULATE_CRASH_AT");
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%" PRIu64, Opt.seed);
-	setenv("PMEM_CRASHTEST_SEED", buf, 1);
-	if (sock >= 0) {
-		snprintf(buf, sizeof(buf), "%d", sock);
-		setenv("PMEM_EMULATE_CRASH_FD", buf, 1);
-	}
-	if (crash_at != 0) {
-		snprintf(buf, sizeof(buf), "%" PRIu64, crash_at);
-		setenv("PMEM_EMULATE_CRASH_AT", buf, 1);
-	}
-	if (Opt.timeout != 0 && !No_alarm)
-		alarm(Opt.timeout);
-}
-
-/*
- * spawn -- starts PROGRAM ARGS (argv) or a command (cmd), its output into
- * out; with sock, under test (its end of the socket stays open in it)
+ * spawn -- starts PROGRAM ARGS (argv) or a command (cmd: argv NULL, by
+ * /bin/sh), its output into out; with sock, under test (its end of the
+ * socket stays open in it). vfork: the tool's page tables are not copied
+ * for each of the thousands of checks; the child only makes system calls.
  */
 static pid_t
 spawn(char **argv, const char *cmd, int out, int sock, uint64_t crash_at)
 {
-	ftruncate(out, 0);
-	lseek(out, 0, SEEK_SET);
-	pid_t pid = fork();
+	if (ftruncate(out, 0) != 0 || lseek(out, 0, SEEK_SET) != 0)
+		die(EX_TROUBLE, "output file: %s", strerror(errno));
+	size_t added;
+	char **env = child_env(sock, crash_at, &added);
+	char *sh[] = { "sh", "-c", (char *)cmd, NULL };
+	char **args = argv != NULL ? argv : sh;
+	const char *file = argv != NULL ? argv[0] : "/bin/sh";
+	pid_t pid = vfork_exec(file, args, env, out,
+		No_alarm ? 0 : Opt.timeout);
+	int oerrno = errno;
+	free_env(env, added);
 	if (pid < 0)
-		die(EX_TROUBLE, "fork: %s", strerror(errno));
-	if (pid > 0)
-		return pid;
-	signal(SIGPIPE, SIG_DFL);
-	child_env(sock, crash_at);
-	int null = open("/dev/null", O_RDONLY);
-	if (null >= 0)
-		dup2(null, STDIN_FILENO);
-	dup2(out, STDOUT_FILENO);
-	dup2(out, STDERR_FILENO);
-	exec_command(argv, cmd);
+		die(EX_TROUBLE, "vfork: %s", strerror(oerrno));
+	return pid;
 }
 
 /* last_line -- the last line of the output in out, in buf */
@@ -1656,7 +1698,7 @@ main(int argc, char **argv)
 {
 	parse(argc, argv);
 	find_lib();
-	signal(SIGPIPE, SIG_IGN);
+	Devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	Out_prog = memfd_create("program-output", MFD_CLOEXEC);
 	Out_check = memfd_create("check-output", MFD_CLOEXEC);
 	if (Out_prog < 0 || Out_check < 0)
