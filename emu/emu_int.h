@@ -229,6 +229,43 @@ void emu_views_postfork(void);
 int scan_written(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 		uintptr_t end);
 
+/* ---- the persistence-bug report (report.c, PMEM_EMULATE_REPORT) ---- */
+
+/*
+ * Reads PMEM_EMULATE_REPORT (after PMEM_EMULATE) and, when emulating, opens
+ * the report and sets Emu_report; a bad value ends the process.
+ */
+void report_configure(void);
+
+/* The calling thread flushed [s, e) of view id (ADR; Emu_site names the
+ * site): remembered with the site until its next drain. */
+void report_pend(uintptr_t s, uintptr_t e, uint64_t id, bool stored);
+
+/* A flush named no line of an emulated view (nor of a real pmem range). */
+void report_not_pmem(const void *addr, size_t len);
+
+/* The calling thread drains: its flushed lines still equal to the file
+ * are redundant flushes. Registry read-locked by the caller. */
+void report_drain(void);
+
+/*
+ * Unmap or exit, ADR: reports the lines of t->runs (the written pages of
+ * v, as scan_written found them) that differ from the file, before they are
+ * written back. Registry locked by the caller.
+ */
+void report_settle(struct emu_thread *t, struct emu_view *v);
+
+/*
+ * Unmap or exit, eADR: reports the lines of the private pages runs[0..n)
+ * of v inside [s, e) that differ from the file (streamed, not drained).
+ * Registry and the streamed pages' lock held by the caller.
+ */
+void report_streamed(struct emu_view *v, const struct emu_run *runs,
+		size_t n, uintptr_t s, uintptr_t e);
+
+/* At exit, after the views: the counts per site and the summary line. */
+void report_fini(void);
+
 /* ---- messages ---- */
 
 /* One line on stderr prefixed "libpmem: ", for the emulator's notices. */
