@@ -47,6 +47,7 @@ struct emu_settings {
 	enum emu_io io;		/* PMEM_EMULATE_IO */
 	enum emu_on_error on_error;	/* PMEM_EMULATE_ON_ERROR */
 	const char *stats;	/* PMEM_EMULATE_STATS, or NULL */
+	const char *report;	/* PMEM_EMULATE_REPORT, or NULL */
 	size_t gap;		/* bytes of durable content worth writing to
 				 * join two requests into one */
 };

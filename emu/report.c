@@ -696,6 +696,7 @@ report_configure(void)
 			"values: a file path, or - for standard error");
 		_exit(1);
 	}
+	Emu.report = v;
 	if (Emu_domain == EMU_OFF)
 		return;		/* checked, like the other settings */
 	char path[PATH_MAX];
