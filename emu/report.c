@@ -654,7 +654,10 @@ rep_postfork_parent(void)
 	pthread_mutex_unlock(&Rep_lock);
 }
 
-/* rep_postfork_child -- the child reports only what it does (internal) */
+/*
+ * rep_postfork_child -- the child counts from zero; of the flushed lines, it
+ * keeps those of its own thread (internal)
+ */
 static void
 rep_postfork_child(void)
 {
@@ -667,11 +670,10 @@ rep_postfork_child(void)
 		}
 		t = next;
 	}
+	/* this thread's flushed lines are the child's too, as in emu.c */
 	Threads = Self;
-	if (Self != NULL) {
+	if (Self != NULL)
 		Self->prev = Self->next = NULL;
-		Self->pend.n = 0;
-	}
 	Orphans.n = 0;
 	for (size_t i = 0; i < Capsites; i++)
 		free(Sites[i].file);

@@ -27,6 +27,8 @@
  *   threads    THREADS threads, each persisting its own lines correctly
  *              and persisting one clean line REDUNDANT times; then one
  *              thread that flushes 0x6000 and ends without a drain
+ *   fork       the redundant bug, then a child (whose pid it prints,
+ *              "child PID") that makes the flush bug and exits
  *
  * Exit status 2 for a wrong use or a failed call.
  */
@@ -38,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <libpmem.h>
 
 #include "emu_report.h"
@@ -256,6 +260,25 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(mode, "threads") == 0) {
 		run_threads(p);
+		known = true;
+	}
+	if (strcmp(mode, "fork") == 0) {
+		memset(p + 0x4000, 'n', 64);
+		pmem_persist(p + 0x4000, 64);
+		rep_redundant(p);
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid < 0)
+			fail("fork");
+		if (pid == 0) {
+			rep_flush_no_drain(p);
+			exit(0);
+		}
+		int status;
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+				WEXITSTATUS(status) != 0)
+			fail("child");
+		printf("child %d\n", (int)pid);
 		known = true;
 	}
 	if (strcmp(mode, "clean") == 0) {

@@ -444,6 +444,39 @@ adr_threads(void **state)
 	rep_free(&r);
 }
 
+/* a forked child reports what it does, its parent what it did */
+static void
+adr_fork(void **state)
+{
+	(void)state;
+	struct rep r;
+	run("adr", "fork", "unmap", false, &r);
+	const char *c = strstr(r.out, "child ");
+	assert_non_null(c);
+	char needle[64];
+	snprintf(needle, sizeof(needle), " pid=%d ", atoi(c + 6));
+	assert_int_equal(count(&r, "summary"), 2);
+	char *child = line(&r, "summary", needle);
+	assert_int_equal(num(child, "findings"), 1);
+	assert_int_equal(num(child, "flushed-not-drained"), 2);
+	assert_int_equal(num(child, "redundant-flush"), 0);
+	free(child);
+	/* the parent's, last */
+	char *l = strrchr(r.report, '\n');
+	while (l > r.report && l[-1] != '\n')
+		l--;
+	char *parent = strndup(l, strcspn(l, "\n"));
+	assert_null(strstr(parent, needle));
+	assert_int_equal(num(parent, "findings"), 1);
+	assert_int_equal(num(parent, "flushed-not-drained"), 0);
+	assert_int_equal(num(parent, "redundant-flush"), REP_REDUNDANT);
+	free(parent);
+	expect_flush(&r);
+	expect_redundant(&r);
+	assert_int_equal(eu_count_lines(r.report), 4);
+	rep_free(&r);
+}
+
 static void
 adr_clean(void **state)
 {
@@ -619,6 +652,7 @@ main(int argc, char *argv[])
 		cmocka_unit_test(adr_all_to_stderr),
 		cmocka_unit_test(adr_copy_without_drain),
 		cmocka_unit_test(adr_threads),
+		cmocka_unit_test(adr_fork),
 		cmocka_unit_test(adr_clean),
 		cmocka_unit_test(eadr_all),
 		cmocka_unit_test(eadr_stream_without_drain),
