@@ -93,6 +93,7 @@ emu_configure(void)
 		0) == 1 ? EMU_ERR_WARN : EMU_ERR_ABORT;
 	const char *stats = secure_getenv("PMEM_EMULATE_STATS");
 	Emu.stats = stats != NULL && stats[0] != '\0' ? stats : NULL;
+	report_configure();
 	crash_configure();
 }
 

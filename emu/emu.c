@@ -100,6 +100,8 @@ static void
 pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id,
 		bool stored)
 {
+	if (Emu_report)
+		report_pend(s, e, id, stored);
 	if (t->npend > 0) {
 		struct emu_pending *last = &t->pend[t->npend - 1];
 		if (last->id == id && s <= last->end && e >= last->start) {
@@ -163,6 +165,8 @@ record(const void *addr, size_t len, bool stored)
 	if (lines > 0) {
 		EMU_COUNT(t, flushes, 1);
 		EMU_COUNT(t, lines_flushed, lines);
+	} else if (Emu_report) {
+		report_not_pmem(addr, len);
 	}
 }
 
@@ -176,6 +180,8 @@ emu_flush(const void *addr, size_t len)
 void
 emu_write_pending(struct emu_thread *t)
 {
+	if (Emu_report)
+		report_drain();
 	if (t->npend == 0)
 		return;
 	for (size_t i = 0; i < t->npend; i++) {
@@ -352,6 +358,8 @@ emu_fini(void)
 		crash_leave();
 	}
 	emu_views_fini();
+	if (Emu_report)
+		report_fini();
 	if (Emu.stats != NULL)
 		write_stats();
 }

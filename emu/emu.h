@@ -58,4 +58,30 @@ int emu_sync(const void *addr, size_t len);
 /* At exit: writes back the remaining views and the statistics. */
 void emu_fini(void);
 
+/*
+ * PMEM_EMULATE_REPORT (report.c): Emu_report is set at load when the
+ * persistence-bug report is on. Each public flushing call then notes the
+ * code that called it (its return address) in the thread's Emu_site, which
+ * the emulation attaches to what it records; with the report off this costs
+ * one predicted branch. deep: the call was pmem_deep_flush/persist, whose
+ * deep drain msyncs memory that is not pmem (not a finding).
+ */
+struct emu_site {
+	const void *ra;
+	bool deep;
+};
+
+extern bool Emu_report;
+extern __thread struct emu_site Emu_site;
+
+#define EMU_NOTE_SITE_(is_deep) do { \
+	if (__builtin_expect(Emu_report, 0)) \
+		Emu_site = (struct emu_site){ \
+			__builtin_return_address(0), (is_deep) }; \
+} while (0)
+
+/* In a public function: its caller is the site of what it flushes. */
+#define EMU_NOTE_SITE() EMU_NOTE_SITE_(false)
+#define EMU_NOTE_SITE_DEEP() EMU_NOTE_SITE_(true)
+
 #endif

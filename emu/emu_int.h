@@ -48,6 +48,7 @@ struct emu_settings {
 	enum emu_io io;		/* PMEM_EMULATE_IO */
 	enum emu_on_error on_error;	/* PMEM_EMULATE_ON_ERROR */
 	const char *stats;	/* PMEM_EMULATE_STATS, or NULL */
+	const char *report;	/* PMEM_EMULATE_REPORT, or NULL */
 	size_t gap;		/* bytes of durable content worth writing to
 				 * join two requests into one */
 };
@@ -257,6 +258,43 @@ void crash_postfork_child(void);
  */
 int scan_written(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 		uintptr_t end);
+
+/* ---- the persistence-bug report (report.c, PMEM_EMULATE_REPORT) ---- */
+
+/*
+ * Reads PMEM_EMULATE_REPORT (after PMEM_EMULATE) and, when emulating, opens
+ * the report and sets Emu_report; a bad value ends the process.
+ */
+void report_configure(void);
+
+/* The calling thread flushed [s, e) of view id (ADR; Emu_site names the
+ * site): remembered with the site until its next drain. */
+void report_pend(uintptr_t s, uintptr_t e, uint64_t id, bool stored);
+
+/* A flush named no line of an emulated view (nor of a real pmem range). */
+void report_not_pmem(const void *addr, size_t len);
+
+/* The calling thread drains: its flushed lines still equal to the file
+ * are redundant flushes. Registry read-locked by the caller. */
+void report_drain(void);
+
+/*
+ * Unmap or exit, ADR: reports the lines of t->runs (the written pages of
+ * v, as scan_written found them) that differ from the file, before they are
+ * written back. Registry locked by the caller.
+ */
+void report_settle(struct emu_thread *t, struct emu_view *v);
+
+/*
+ * Unmap or exit, eADR: reports the lines of the private pages runs[0..n)
+ * of v inside [s, e) that differ from the file (streamed, not drained).
+ * Registry and the streamed pages' lock held by the caller.
+ */
+void report_streamed(struct emu_view *v, const struct emu_run *runs,
+		size_t n, uintptr_t s, uintptr_t e);
+
+/* At exit, after the views: the counts per site and the summary line. */
+void report_fini(void);
 
 /* ---- messages ---- */
 

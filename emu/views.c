@@ -335,12 +335,16 @@ settle(struct emu_thread *t, struct emu_view *v, uintptr_t s, uintptr_t e,
 {
 	if (v->durable == NULL) {
 		pthread_mutex_lock(&Stream_lock);
+		if (Emu_report && kind == WB_SHUTDOWN)
+			report_streamed(v, Streamed, Nstreamed, s, e);
 		publish(t, s, e, kind == WB_SHUTDOWN && Emu.strict);
 		pthread_mutex_unlock(&Stream_lock);
 		return;
 	}
 	if (scan_written(t, v, s, e) != 0)
 		return;
+	if (Emu_report && kind == WB_SHUTDOWN)
+		report_settle(t, v);
 	if (kind == WB_SHUTDOWN && Emu.strict) {
 		/* count what is lost, write nothing */
 		size_t lost = wb_count(t);

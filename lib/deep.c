@@ -18,6 +18,7 @@
 PMEM_API void
 pmem_deep_flush(const void *addr, size_t len)
 {
+	EMU_NOTE_SITE_DEEP();
 	Ops.deep_flush(addr, len);
 }
 
@@ -48,6 +49,7 @@ pmem_deep_drain(const void *addr, size_t len)
 PMEM_API int
 pmem_deep_persist(const void *addr, size_t len)
 {
-	pmem_deep_flush(addr, len);
+	EMU_NOTE_SITE_DEEP();
+	Ops.deep_flush(addr, len);
 	return pmem_deep_drain(addr, len);
 }

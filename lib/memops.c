@@ -11,6 +11,7 @@
  */
 #include "libpmem.h"
 #include "api.h"
+#include "emu.h"
 #include "engine.h"
 #include "ops.h"
 
@@ -86,8 +87,9 @@ needs_drain(unsigned flags)
 	return (flags & (PMEM_F_MEM_NODRAIN | PMEM_F_MEM_NOFLUSH)) == 0;
 }
 
-PMEM_API void *
-pmem_memmove(void *pmemdest, const void *src, size_t len, unsigned flags)
+/* copy -- pmem_memmove and pmem_memcpy (internal) */
+static inline void *
+copy(void *pmemdest, const void *src, size_t len, unsigned flags)
 {
 	Ops.memmove_nodrain(pmemdest, src, len, flags);
 	if (needs_drain(flags))
@@ -95,15 +97,28 @@ pmem_memmove(void *pmemdest, const void *src, size_t len, unsigned flags)
 	return pmemdest;
 }
 
+/*
+ * Each public function notes its caller for PMEM_EMULATE_REPORT itself and
+ * calls no other public one, which would note a site inside this library.
+ */
+PMEM_API void *
+pmem_memmove(void *pmemdest, const void *src, size_t len, unsigned flags)
+{
+	EMU_NOTE_SITE();
+	return copy(pmemdest, src, len, flags);
+}
+
 PMEM_API void *
 pmem_memcpy(void *pmemdest, const void *src, size_t len, unsigned flags)
 {
-	return pmem_memmove(pmemdest, src, len, flags);
+	EMU_NOTE_SITE();
+	return copy(pmemdest, src, len, flags);
 }
 
 PMEM_API void *
 pmem_memset(void *pmemdest, int c, size_t len, unsigned flags)
 {
+	EMU_NOTE_SITE();
 	Ops.memset_nodrain(pmemdest, c, len, flags);
 	if (needs_drain(flags))
 		Ops.drain();
@@ -113,6 +128,7 @@ pmem_memset(void *pmemdest, int c, size_t len, unsigned flags)
 PMEM_API void *
 pmem_memmove_persist(void *pmemdest, const void *src, size_t len)
 {
+	EMU_NOTE_SITE();
 	Ops.memmove_nodrain(pmemdest, src, len, 0);
 	Ops.drain();
 	return pmemdest;
@@ -121,6 +137,7 @@ pmem_memmove_persist(void *pmemdest, const void *src, size_t len)
 PMEM_API void *
 pmem_memcpy_persist(void *pmemdest, const void *src, size_t len)
 {
+	EMU_NOTE_SITE();
 	Ops.memmove_nodrain(pmemdest, src, len, 0);
 	Ops.drain();
 	return pmemdest;
@@ -129,6 +146,7 @@ pmem_memcpy_persist(void *pmemdest, const void *src, size_t len)
 PMEM_API void *
 pmem_memset_persist(void *pmemdest, int c, size_t len)
 {
+	EMU_NOTE_SITE();
 	Ops.memset_nodrain(pmemdest, c, len, 0);
 	Ops.drain();
 	return pmemdest;
@@ -137,17 +155,20 @@ pmem_memset_persist(void *pmemdest, int c, size_t len)
 PMEM_API void *
 pmem_memmove_nodrain(void *pmemdest, const void *src, size_t len)
 {
+	EMU_NOTE_SITE();
 	return Ops.memmove_nodrain(pmemdest, src, len, PMEM_F_MEM_NODRAIN);
 }
 
 PMEM_API void *
 pmem_memcpy_nodrain(void *pmemdest, const void *src, size_t len)
 {
+	EMU_NOTE_SITE();
 	return Ops.memmove_nodrain(pmemdest, src, len, PMEM_F_MEM_NODRAIN);
 }
 
 PMEM_API void *
 pmem_memset_nodrain(void *pmemdest, int c, size_t len)
 {
+	EMU_NOTE_SITE();
 	return Ops.memset_nodrain(pmemdest, c, len, PMEM_F_MEM_NODRAIN);
 }

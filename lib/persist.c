@@ -16,6 +16,7 @@
 PMEM_API void
 pmem_flush(const void *addr, size_t len)
 {
+	EMU_NOTE_SITE();
 	Ops.flush(addr, len);
 }
 
@@ -28,6 +29,7 @@ pmem_drain(void)
 PMEM_API void
 pmem_persist(const void *addr, size_t len)
 {
+	EMU_NOTE_SITE();
 	Ops.flush(addr, len);
 	Ops.drain();
 }

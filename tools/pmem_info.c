@@ -341,6 +341,7 @@ emu_settings(struct setting *s)
 	s[n++] = setting("PMEM_EMULATE_ON_ERROR",
 		Emu.on_error == EMU_ERR_WARN ? "warn" : "abort");
 	s[n++] = setting("PMEM_EMULATE_STATS", Emu.stats ? Emu.stats : "");
+	s[n++] = setting("PMEM_EMULATE_REPORT", Emu.report ? Emu.report : "");
 	return n;
 }
 

@@ -320,6 +320,7 @@ test_emulation_eadr(void **state)
 	has(r.out, "  PMEM_EMULATE_STRICT      0          (default)\n");
 	has(r.out, "  PMEM_EMULATE_ON_ERROR    abort      (default)\n");
 	has(r.out, "  PMEM_EMULATE_STATS       unset      (default)\n");
+	has(r.out, "  PMEM_EMULATE_REPORT      unset      (default)\n");
 	run_free(&r);
 }
 
@@ -332,7 +333,8 @@ test_emulation_adr_json(void **state)
 	const char *const env[] = { "PMEM_EMULATE=1",
 		"PMEM_EMULATE_STRICT=1", "PMEM_EMULATE_FSYNC=1",
 		"PMEM_EMULATE_IO=pwrite", "PMEM_EMULATE_ON_ERROR=warn",
-		"PMEM_EMULATE_STATS=/nonexistent/stats \"x\".json", NULL };
+		"PMEM_EMULATE_STATS=/nonexistent/stats \"x\".json",
+		"PMEM_EMULATE_REPORT=-", NULL };
 	struct run r = run(args, env);
 	assert_int_equal(r.status, 0);
 	assert_true(json_valid(r.out));
@@ -350,6 +352,8 @@ test_emulation_adr_json(void **state)
 	/* escaped as JSON */
 	has(r.out, "\"PMEM_EMULATE_STATS\": {\"value\": "
 		"\"/nonexistent/stats \\\"x\\\".json\", "
+		"\"source\": \"environment\"}");
+	has(r.out, "\"PMEM_EMULATE_REPORT\": {\"value\": \"-\", "
 		"\"source\": \"environment\"}");
 	run_free(&r);
 }
