@@ -294,6 +294,7 @@ crash_enter(enum ct_kind kind)
 	send_all(&h, sizeof(h));
 	char c = reply();
 	if (c == CT_STATE) {
+		emu_prune();
 		send_state();
 		c = reply();
 	}

@@ -134,6 +134,7 @@ pend(struct emu_thread *t, uintptr_t s, uintptr_t e, uint64_t id,
 static void
 record(const void *addr, size_t len, bool stored)
 {
+	static __thread bool adopting;
 	if (len == 0)
 		return;
 	struct emu_thread *t = emu_self();
@@ -165,6 +166,11 @@ record(const void *addr, size_t len, bool stored)
 	if (lines > 0) {
 		EMU_COUNT(t, flushes, 1);
 		EMU_COUNT(t, lines_flushed, lines);
+	} else if (!adopting && emu_adopt(addr, len, true)) {
+		/* a mapping of the program's, emulated from now on */
+		adopting = true;
+		record(addr, len, stored);
+		adopting = false;
 	} else if (Emu_report) {
 		report_not_pmem(addr, len);
 	}

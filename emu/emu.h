@@ -55,6 +55,21 @@ int emu_unmap(void *addr, size_t len);
 /* Makes every line of [addr, addr+len) in emulated views durable now. */
 int emu_sync(const void *addr, size_t len);
 
+/*
+ * Takes over the file mappings of [addr, addr+len) that the program made
+ * itself (not with pmem_map_file) as emulated views (adopt.c). Returns 1 if
+ * every byte of the range is then in an emulated view, else 0. flushing:
+ * called for a flush, where ranges already found not to be files are not
+ * looked up again.
+ */
+int emu_adopt(const void *addr, size_t len, bool flushing);
+
+/* 1 if some byte of [addr, addr+len) is in an emulated view. */
+int emu_covers(const void *addr, size_t len);
+
+/* Forgets the views taken over whose mapping the program has unmapped. */
+void emu_prune(void);
+
 /* At exit: writes back the remaining views and the statistics. */
 void emu_fini(void);
 

@@ -76,6 +76,8 @@ struct emu_file {
 	int inline_writes;	/* atomic; AUTO: 0 untried, 1 io_uring
 				 * completes writes at once, -1 it does not */
 	char *name;		/* for messages */
+	dev_t dev;		/* identity, for views taken over (adopt.c) */
+	ino_t ino;
 };
 
 struct emu_view {
@@ -85,6 +87,7 @@ struct emu_view {
 	uint64_t id;		/* unique per view, never reused */
 	char *durable;		/* ADR: shared read-only twin of [base, end) */
 	struct emu_file *file;
+	bool foreign;		/* a mapping of the program's, taken over */
 	struct emu_view *next_free;
 };
 
@@ -108,6 +111,25 @@ struct emu_view *views_find(uintptr_t addr);
 
 /* First view ending after addr, or NULL; read-locked by the caller. */
 struct emu_view *views_next(uintptr_t addr);
+
+/*
+ * The durable twin (ADR) of len bytes of fd from off: a shared mapping of
+ * the file; MAP_FAILED with errno if it cannot be made.
+ */
+char *emu_map_durable(int fd, size_t len, off_t off);
+
+/*
+ * Registers [base, end), a mapping of the program's at file offset off of
+ * fd (now the library's), as a view; write-locked; 0 or -1.
+ */
+int views_add_foreign(int fd, const char *name, uintptr_t base,
+		uintptr_t end, off_t off, char *durable, dev_t dev, ino_t ino);
+
+/* Forgets view v (its mapping is gone): nothing is written; write-locked. */
+void views_forget(struct emu_view *v);
+
+/* Forgets the views taken over whose mapping is gone; write-locked. */
+void emu_prune_locked(void);
 
 /* ---- write-back (writeback.c) ---- */
 

@@ -175,6 +175,46 @@ fail:;
 	return MAP_FAILED;
 }
 
+char *
+emu_map_durable(int fd, size_t len, off_t off)
+{
+	return mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+}
+
+int
+views_add_foreign(int fd, const char *name, uintptr_t base, uintptr_t end,
+		off_t off, char *durable, dev_t dev, ino_t ino)
+{
+	struct emu_file *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	f->name = strdup(name);
+	struct emu_view *v = f->name != NULL ? view_new() : NULL;
+	if (v == NULL) {
+		free(f->name);
+		free(f);
+		return -1;
+	}
+	f->fd = fd;
+	f->refs = 1;
+	f->dev = dev;
+	f->ino = ino;
+	v->base = base;
+	v->end = end;
+	v->off = off;
+	v->durable = durable;
+	v->file = f;
+	v->foreign = true;
+	if (view_insert(v) != 0) {
+		v->next_free = Free_views;
+		Free_views = v;
+		free(f->name);
+		free(f);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- eADR: pages holding streamed data, private until the next drain ---- */
 
 static pthread_mutex_t Stream_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -368,6 +408,7 @@ emu_sync(const void *addr, size_t len)
 	bool point = Crash_fd >= 0;
 	if (point)
 		crash_enter(CT_SYNC);
+	emu_prune();
 	pthread_rwlock_rdlock(&Emu_reg_lock);
 	/* lines this thread flushed first, as a drain (and counted so) */
 	emu_write_pending(t);
@@ -404,6 +445,17 @@ view_remove_at(size_t i)
 	changed();
 }
 
+void
+views_forget(struct emu_view *v)
+{
+	size_t i = first_ending_after(v->base);
+	if (i >= Nviews || Views[i] != v)
+		return;
+	if (v->durable != NULL)
+		munmap(v->durable, v->end - v->base);
+	view_remove_at(i);
+}
+
 int
 emu_unmap(void *addr, size_t len)
 {
@@ -414,6 +466,7 @@ emu_unmap(void *addr, size_t len)
 	if (point)
 		crash_enter(CT_UNMAP);
 	pthread_rwlock_wrlock(&Emu_reg_lock);
+	emu_prune_locked();
 	size_t i = first_ending_after(s);
 	while (i < Nviews && Views[i]->base < e) {
 		struct emu_view *v = Views[i];
@@ -489,6 +542,7 @@ emu_views_fini(void)
 		emu_notice("exit: emulated views busy; not written back");
 		return;
 	}
+	emu_prune_locked();
 	for (size_t i = 0; i < Nviews; i++)
 		fini_one(Views[i]);
 	pthread_rwlock_unlock(&Emu_reg_lock);

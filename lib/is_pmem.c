@@ -2,7 +2,8 @@
  * is_pmem.c -- pmem_is_pmem(): is every byte of a range persistent memory?
  *
  * By default only ranges that pmem_map_file() mapped with MAP_SYNC or from a
- * device DAX count. PMEM_IS_PMEM_FORCE, read with atoi on the first call and
+ * device DAX count; under emulation, its views, and the file mappings the
+ * program made itself, taken over as views on the way (emu/adopt.c). PMEM_IS_PMEM_FORCE, read with atoi on the first call and
  * then frozen for the process (as in PMDK), overrides that: 1 answers yes for
  * any non-empty range, 0 answers no, other values leave detection on.
  */
@@ -11,6 +12,7 @@
 
 #include "libpmem.h"
 #include "api.h"
+#include "emu.h"
 #include "ranges.h"
 
 enum force { FORCE_DETECT, FORCE_YES, FORCE_NO };
@@ -44,5 +46,8 @@ pmem_is_pmem(const void *addr, size_t len)
 	case FORCE_DETECT:
 		break;
 	}
-	return ranges_cover(addr, len);
+	if (ranges_cover(addr, len))
+		return 1;
+	/* a mapping of the program's own, taken over under emulation */
+	return Emu_domain != EMU_OFF ? emu_adopt(addr, len, false) : 0;
 }

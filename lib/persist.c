@@ -61,7 +61,8 @@ static int
 msync_part(uintptr_t start, uintptr_t end, const struct range *r, void *arg)
 {
 	(void)arg;
-	if (r != NULL && r->type == RANGE_EMULATED)
+	if ((r != NULL && r->type == RANGE_EMULATED) || (r == NULL &&
+			emu_covers((const void *)start, end - start)))
 		return emu_sync((const void *)start, end - start);
 	return msync_real((const void *)start, end - start);
 }
