@@ -154,7 +154,8 @@ vma_at(const struct maps *m, uintptr_t addr)
 
 /*
  * alive -- is view v still mapped as the library left it: every page of it
- * in a mapping of its file, at its offset, private under ADR? (internal)
+ * in a mapping of its file, at its offset, private under ADR (under eADR
+ * shared, but for the pages holding streamed data)? (internal)
  */
 static bool
 alive(const struct maps *m, const struct emu_view *v)
@@ -166,7 +167,7 @@ alive(const struct maps *m, const struct emu_view *v)
 				a->dev != v->file->dev ||
 				a->off + (off_t)(p - a->start) !=
 				v->off + (off_t)(p - v->base) ||
-				a->shared != (v->durable == NULL))
+				(v->durable != NULL && a->shared))
 			return false;
 		p = a->end;
 	}

@@ -74,6 +74,7 @@ reply(void)
 
 struct collect {
 	struct emu_file **files;
+	struct stat *ids;		/* the files' identities (dev, ino) */
 	size_t nfiles, capfiles;
 	struct ct_line *lines;
 	size_t nlines, caplines;
@@ -95,16 +96,32 @@ grow(void **arr, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
-/* file_index -- index of f in the state's files, added if new (internal) */
+/*
+ * file_index -- index of f in the state's files, added if new; two views of
+ * one file (a program may map it twice) name one file (internal)
+ */
 static uint32_t
 file_index(struct collect *c, struct emu_file *f)
 {
+	struct stat st;
+	bool id = fstat(f->fd, &st) == 0;
 	for (size_t i = 0; i < c->nfiles; i++)
-		if (c->files[i] == f)
+		if (c->files[i] == f || (id && c->ids[i].st_dev == st.st_dev &&
+				c->ids[i].st_ino == st.st_ino))
 			return (uint32_t)i;
+	size_t cap = c->capfiles;
 	if (grow((void **)&c->files, &c->capfiles, c->nfiles,
 			sizeof(*c->files)) != 0)
 		emu_out_of_memory("listing files for the crash test");
+	if (cap != c->capfiles) {
+		struct stat *p = realloc(c->ids, c->capfiles * sizeof(*p));
+		if (p == NULL)
+			emu_out_of_memory("listing files for the crash test");
+		c->ids = p;
+	}
+	if (!id)
+		memset(&st, 0, sizeof(st));
+	c->ids[c->nfiles] = st;
 	c->files[c->nfiles] = f;
 	return (uint32_t)c->nfiles++;
 }
@@ -238,6 +255,7 @@ send_state(void)
 		send_file((uint32_t)i, c.files[i]);
 	send_all(c.lines, c.nlines * sizeof(*c.lines));
 	free(c.files);
+	free(c.ids);
 	free(c.lines);
 	free(c.page);
 }
