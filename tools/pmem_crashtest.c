@@ -1168,8 +1168,10 @@ workers(struct state *st)
 		for (int d = 0; d < 2 && Copies_dir[0] == '\0'; d++) {
 			if (dirs[d] == NULL)
 				continue;
-			snprintf(Copies_dir, sizeof(Copies_dir),
-				"%s/.pmem-crashtest.XXXXXX", dirs[d]);
+			if (strlen(dirs[d]) + 24 > sizeof(Copies_dir))
+				continue;
+			strcpy(Copies_dir, dirs[d]);
+			strcat(Copies_dir, "/.pmem-crashtest.XXXXXX");
 			if (mkdtemp(Copies_dir) == NULL)
 				Copies_dir[0] = '\0';
 		}
@@ -1486,12 +1488,11 @@ same_as_counted(const struct ct_point *h, size_t nlines)
 static bool *
 selected(void)
 {
+	if (Opt.point > Ncounts)
+		die(EX_USAGE, "--point %" PRIu64 ": %s has %" PRIu64
+			" persistence points", Opt.point, Opt.argv[0], Ncounts);
 	bool *sel = calloc(Ncounts + 1, sizeof(*sel));
 	if (Opt.point != 0) {
-		if (Opt.point > Ncounts)
-			die(EX_USAGE, "--point %" PRIu64 ": %s has %" PRIu64
-				" persistence points", Opt.point, Opt.argv[0],
-				Ncounts);
 		sel[Opt.point] = true;
 	} else if (Opt.max_points != 0 && Opt.max_points < Ncounts) {
 		/* a seeded sample: the first max_points of a shuffle */
@@ -1674,7 +1675,8 @@ report(void)
 	printf("  failures: %zu\n", R.nfail);
 	printf("  time:     %.2f s, %.0f images/s\n", t,
 		t > 0 ? (double)R.images / t : 0.0);
-	qsort(R.fail, R.nfail, sizeof(*R.fail), cmp_failure);
+	if (R.nfail > 1)
+		qsort(R.fail, R.nfail, sizeof(*R.fail), cmp_failure);
 	size_t shown = Opt.max_failures && Opt.max_failures < R.nfail ?
 		Opt.max_failures : R.nfail;
 	for (size_t i = 0; i < shown; i++) {
