@@ -41,6 +41,10 @@
  * restored, both persisted, then valid = 0, persisted. It may itself be
  * interrupted and run again.
  *
+ * Built with BUG_RECOVERY, recovery clears the flag before it copies the
+ * old slot back: recovery that completes is right, but recovery interrupted
+ * after the flag loses the undo log (found by crashing the check itself).
+ *
  * Built with BUG_NOT_ATOMIC, an update has no undo log: the slot is copied
  * in place with pmem_memcpy_nodrain, the counter stored, and one persist of
  * the counter drains both. A crash can leave a slot half old, half new, or
@@ -298,11 +302,18 @@ recover(const char *path, struct kv_file *f)
 		return inconsistent(path, "undo log names slot %" PRIu64
 			" of %d", u->slot, KV_NSLOTS);
 
+#ifdef BUG_RECOVERY
+	/* the flag cleared first: recovery interrupted now loses the undo */
+	u->valid = 0;
+	persist(&u->valid, sizeof(u->valid));
+#endif
 	copy_persist(&f->table[u->slot], &u->old, sizeof(u->old));
 	f->hdr.ops = u->ops;
 	persist(&f->hdr.ops, sizeof(f->hdr.ops));
+#ifndef BUG_RECOVERY
 	u->valid = 0;
 	persist(&u->valid, sizeof(u->valid));
+#endif
 	return 0;
 }
 

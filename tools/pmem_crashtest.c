@@ -992,6 +992,7 @@ static struct {
 	uint64_t points_tested;
 	uint64_t kinds[CT_EXIT + 1];
 	uint64_t images;
+	uint64_t nested;	/* checks crashed and run again */
 	double distinct;	/* images there are at the tested points */
 	size_t max_units;
 	struct failure *fail;
@@ -1223,7 +1224,7 @@ judge(const struct worker *w, const struct state *st, int status, char *buf,
 {
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return NULL;
-	char line[256], how[64], shown[512];
+	char line[1024], how[64], shown[1024];
 	const char *msg = last_line(w->out, line, sizeof(line));
 	const char *at = w->path != NULL ? strstr(msg, w->path) : NULL;
 	if (at != NULL) {
@@ -1231,14 +1232,14 @@ judge(const struct worker *w, const struct state *st, int status, char *buf,
 			st->files[0].name, at + strlen(w->path));
 		msg = shown;
 	}
-	snprintf(buf, len, "%s: %.400s", describe(status, how, sizeof(how)),
+	snprintf(buf, len, "%s: %.900s", describe(status, how, sizeof(how)),
 		msg);
 	return buf;
 }
 
 /*
  * nested -- crashes w's check at its points (image: what it made durable)
- * and runs it again; w's target holds image im on entry and on return
+ * and runs it again, each time on image im
  */
 static void
 nested(struct state *st, struct worker *w, const struct image *im,
@@ -1247,6 +1248,9 @@ nested(struct state *st, struct worker *w, const struct image *im,
 	uint64_t first = Opt.nested_point ? Opt.nested_point : 1;
 	uint64_t last = Opt.nested_point ? Opt.nested_point : Opt.nested;
 	for (uint64_t j = first; j <= last; j++) {
+		/* the image again: the check that passed may have recovered it */
+		restore(st, target(w, st), false);
+		apply(st, target(w, st), im->sel);
 		struct subject s;
 		int status;
 		if (!start(&s, w->argv, w->cmd, w->out, j, &status))
@@ -1264,14 +1268,12 @@ nested(struct state *st, struct worker *w, const struct image *im,
 		finish(&s);
 		if (!crashed)
 			return;	/* it has fewer points */
-		char why[512];
+		char why[1024];
 		const char *bad = judge(w, st, run_command(w->argv, w->cmd,
 			w->out), why, sizeof(why));
-		R.images++;
+		R.nested++;
 		if (bad != NULL)
 			add_failure(st, im->spec, index, j, bad);
-		restore(st, target(w, st), false);
-		apply(st, target(w, st), im->sel);
 	}
 }
 
@@ -1350,7 +1352,7 @@ check_point(struct state *st)
 		w = wait_worker(&status);
 		done++;
 		R.images++;
-		char why[512];
+		char why[1024];
 		const char *bad = judge(w, st, status, why, sizeof(why));
 		if (bad != NULL)
 			add_failure(st, im[w->image].spec, w->image, 0, bad);
@@ -1672,6 +1674,9 @@ report(void)
 	printf("  images:   %" PRIu64 " checked; %.6g distinct at the tested "
 		"points (at most 2^%zu at one)\n", R.images, R.distinct,
 		R.max_units);
+	if (Opt.nested)
+		printf("  nested:   %" PRIu64 " checks crashed at one of their "
+			"points, then run again\n", R.nested);
 	printf("  failures: %zu\n", R.nfail);
 	printf("  time:     %.2f s, %.0f images/s\n", t,
 		t > 0 ? (double)R.images / t : 0.0);
