@@ -5,9 +5,10 @@
  * file plays the persistent media:
  *  - ADR: the view is a private (copy-on-write) mapping of the file, so a
  *    store stays in the process until the library writes its line back; a
- *    second, read-only shared mapping of the same bytes ("durable view")
- *    shows what the file holds. pmem_flush records lines per thread and
- *    pmem_drain writes them back.
+ *    second, shared mapping of the same bytes ("durable view") shows what
+ *    the file holds. pmem_flush records lines per thread and pmem_drain
+ *    writes them back: by copies into the durable view, made writable, for
+ *    fully allocated files, else by system calls (writeback.c).
  *  - eADR: the view is a shared mapping, so every store is in the file at
  *    once (it survives SIGKILL, which is all the process can lose). Pages that
  *    receive streamed (non-temporal) data are made private until the next

@@ -583,8 +583,10 @@ gather(struct emu_thread *t)
  * Copy locks: the lock of a line is that of its 4 KiB of the file, one of
  * STRIPES (files share them; a collision only makes one thread wait).
  */
-#define STRIPES 16
+#define STRIPE_BITS 4
+#define STRIPES (1 << STRIPE_BITS)
 #define STRIPE_SHIFT 12
+#define STRIPE_SIZE ((uint64_t)1 << STRIPE_SHIFT)
 
 static struct stripe {
 	pthread_mutex_t m;
@@ -592,43 +594,68 @@ static struct stripe {
 	[0 ... STRIPES - 1] = { PTHREAD_MUTEX_INITIALIZER },
 };
 
+/* stripe_of -- the lock of the 4 KiB of the file at off (internal) */
+static inline pthread_mutex_t *
+stripe_of(uint64_t off)
+{
+	/* hashed: threads working in pages far apart seldom meet */
+	uint64_t h = (off >> STRIPE_SHIFT) * 0x9e3779b97f4a7c15ull;
+	return &Stripe[h >> (64 - STRIPE_BITS)].m;
+}
+
+/* differs -- the line (n bytes) at p differs from its durable copy d (internal) */
+static inline bool
+differs(uintptr_t p, const char *d, size_t n)
+{
+	return memcmp((const void *)p, d, n) != 0;
+}
+
 /*
  * copy_run -- compares each line of [s, e) of v (by_copy) with the durable
- * view, under its lock, and copies the differing ones there (or, for
- * WB_COUNT, counts them); all: every line differs (stored by the library).
- * Adds to *redundant the equal lines, to *pieces and *bytes what was
- * copied; returns the number of lines that differed (internal)
+ * view, under its lock, and copies the differing ones there, neighbours in
+ * one memcpy (or, for WB_COUNT, counts them); all: every line differs
+ * (stored by the library just now). Adds to *redundant the equal lines, to
+ * *pieces and *bytes what was copied; returns the number of lines that
+ * differed (internal)
  */
 static size_t
 copy_run(struct emu_view *v, uintptr_t s, uintptr_t e, enum wb_kind kind,
 		bool all, size_t *redundant, size_t *pieces, size_t *bytes)
 {
 	size_t differed = 0;
-	bool counting = kind == WB_COUNT;
 	uintptr_t piece_end = 0;
 	for (uintptr_t p = s; p < e; ) {
 		uint64_t off = (uint64_t)v->off + (p - v->base);
-		uintptr_t stop = p + (((uint64_t)1 << STRIPE_SHIFT) -
-			(off & (((uint64_t)1 << STRIPE_SHIFT) - 1)));
+		uintptr_t stop = p + (STRIPE_SIZE - (off & (STRIPE_SIZE - 1)));
 		if (stop > e)
 			stop = e;
-		pthread_mutex_t *m = &Stripe[(off >> STRIPE_SHIFT) % STRIPES].m;
+		pthread_mutex_t *m = stripe_of(off);
 		pthread_mutex_lock(m);
-		for (; p < stop; p += EMU_LINE) {
-			size_t n = stop - p < EMU_LINE ? stop - p : EMU_LINE;
-			char *d = v->durable + (p - v->base);
-			if (!all && memcmp((const void *)p, d, n) == 0) {
-				(*redundant)++;
-				continue;
+		while (p < stop) {
+			/* the next differing lines, [p, q) */
+			uintptr_t q = p;
+			while (q < stop) {
+				size_t n = stop - q < EMU_LINE ? stop - q :
+					EMU_LINE;
+				if (!all && !differs(q, v->durable +
+						(q - v->base), n))
+					break;
+				differed++;
+				q += n;
 			}
-			differed++;
-			if (counting)
-				continue;
-			memcpy(d, (const void *)p, n);
-			if (p != piece_end)
-				(*pieces)++;
-			piece_end = p + n;
-			*bytes += n;
+			if (q > p && kind != WB_COUNT) {
+				memcpy(v->durable + (p - v->base),
+					(const void *)p, q - p);
+				if (p != piece_end)
+					(*pieces)++;
+				piece_end = q;
+				*bytes += q - p;
+			}
+			if (q < stop) {
+				(*redundant)++;	/* the equal line at q */
+				q += stop - q < EMU_LINE ? stop - q : EMU_LINE;
+			}
+			p = q;
 		}
 		pthread_mutex_unlock(m);
 	}
