@@ -76,9 +76,10 @@ emu_configure(void)
 		EMU_OFF, EMU_ADR, EMU_ADR, EMU_EADR,
 	};
 	static const char *const bools[] = { "0", "1", NULL };
-	static const char *const ios[] = { "auto", "uring", "pwrite", NULL };
+	static const char *const ios[] = { "auto", "uring", "pwrite", "mmap",
+		NULL };
 	static const enum emu_io io_of[] = {
-		EMU_IO_AUTO, EMU_IO_URING, EMU_IO_PWRITE,
+		EMU_IO_AUTO, EMU_IO_URING, EMU_IO_PWRITE, EMU_IO_MMAP,
 	};
 	static const char *const errs[] = { "abort", "warn", NULL };
 
@@ -87,8 +88,8 @@ emu_configure(void)
 	/* the other settings are checked even when emulation is off */
 	Emu.strict = choose("PMEM_EMULATE_STRICT", bools, "0, 1", 0) == 1;
 	Emu.fsync = choose("PMEM_EMULATE_FSYNC", bools, "0, 1", 0) == 1;
-	Emu.io = io_of[choose("PMEM_EMULATE_IO", ios, "auto, uring, pwrite",
-		0)];
+	Emu.io = io_of[choose("PMEM_EMULATE_IO", ios,
+		"auto, uring, pwrite, mmap", 0)];
 	Emu.on_error = choose("PMEM_EMULATE_ON_ERROR", errs, "abort, warn",
 		0) == 1 ? EMU_ERR_WARN : EMU_ERR_ABORT;
 	const char *stats = secure_getenv("PMEM_EMULATE_STATS");
@@ -100,7 +101,7 @@ emu_configure(void)
 void
 emu_log_settings(void)
 {
-	static const char *const ios[] = { "auto", "uring", "pwrite" };
+	static const char *const ios[] = { "auto", "uring", "pwrite", "mmap" };
 	log_write(LOG_INFO, "emulation: %s; strict %d, fsync %d, io %s, on "
 		"error %s, statistics %s; lines up to %zu bytes apart are "
 		"written as one request", Emu_domain == EMU_ADR ? "ADR" : "eADR",

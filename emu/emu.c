@@ -53,6 +53,7 @@ thread_gone(void *arg)
 	free(t->reqs);
 	free(t->iov);
 	free(t->gather);
+	free(t->written);
 	free(t);
 	Self = NULL;
 }

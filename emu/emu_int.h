@@ -5,9 +5,10 @@
  * file plays the persistent media:
  *  - ADR: the view is a private (copy-on-write) mapping of the file, so a
  *    store stays in the process until the library writes its line back; a
- *    second, read-only shared mapping of the same bytes ("durable view")
- *    shows what the file holds. pmem_flush records lines per thread and
- *    pmem_drain writes them back.
+ *    second, shared mapping of the same bytes ("durable view") shows what
+ *    the file holds. pmem_flush records lines per thread and pmem_drain
+ *    writes them back: by copies into the durable view, made writable, for
+ *    fully allocated files, else by system calls (writeback.c).
  *  - eADR: the view is a shared mapping, so every store is in the file at
  *    once (it survives SIGKILL, which is all the process can lose). Pages that
  *    receive streamed (non-temporal) data are made private until the next
@@ -34,12 +35,15 @@
 /* ---- settings (config.c) ---- */
 
 /*
- * How write-backs reach the file. AUTO: io_uring for files whose file
- * system completes a buffered write at once (tried with RWF_NOWAIT, per
- * file), pwritev on the draining thread for the others, where io_uring would
- * hand every write to a kernel worker thread at many times the cost.
+ * How write-backs reach the file. MMAP: under ADR, copies into the durable
+ * view, made writable, for files whose mapped range is fully allocated
+ * (wb_map_file); the other files as AUTO. AUTO: the same for such files;
+ * for the others io_uring where the file system completes a buffered write
+ * at once (tried with RWF_NOWAIT, per file), pwritev on the draining thread
+ * elsewhere, where io_uring would hand every write to a kernel worker thread
+ * at many times the cost.
  */
-enum emu_io { EMU_IO_AUTO, EMU_IO_URING, EMU_IO_PWRITE };
+enum emu_io { EMU_IO_AUTO, EMU_IO_URING, EMU_IO_PWRITE, EMU_IO_MMAP };
 enum emu_on_error { EMU_ERR_ABORT, EMU_ERR_WARN };
 
 struct emu_settings {
@@ -75,6 +79,8 @@ struct emu_file {
 	unsigned refs;		/* views using it; under the registry lock */
 	int inline_writes;	/* atomic; AUTO: 0 untried, 1 io_uring
 				 * completes writes at once, -1 it does not */
+	bool by_copy;		/* ADR: written back by copies into the
+				 * durable view (set at map time) */
 	char *name;		/* for messages */
 	dev_t dev;		/* identity, for views taken over (adopt.c) */
 	ino_t ino;
@@ -85,7 +91,8 @@ struct emu_view {
 	uintptr_t end;		/* base + mapped length (exclusive) */
 	off_t off;		/* file offset of base */
 	uint64_t id;		/* unique per view, never reused */
-	char *durable;		/* ADR: shared read-only twin of [base, end) */
+	char *durable;		/* ADR: shared twin of [base, end), writable
+				 * if file->by_copy, else read-only */
 	struct emu_file *file;
 	bool foreign;		/* a mapping of the program's, taken over */
 	struct emu_view *next_free;
@@ -167,6 +174,8 @@ struct emu_thread {
 	size_t niov, capiov;
 	char *gather;			/* multi-piece requests, gathered */
 	size_t capgather;
+	struct emu_file **written;	/* files written to, for fdatasync */
+	size_t nwritten, capwritten;
 
 	int ring_state;			/* 0 untried, 1 ready, -1 none */
 	pid_t ring_pid;			/* process that set the ring up */
@@ -200,11 +209,20 @@ enum wb_kind {
 
 /*
  * Writes back t->runs (sorted by address, line aligned, inside their views)
- * through io_uring or pwrite, coalescing neighbours; for ADR kinds only
- * lines whose content differs from the durable view are written. Returns the
- * number of lines that differed. Registry read-locked by the caller.
+ * by copies into the durable view (files with by_copy) or through io_uring
+ * or pwrite, coalescing neighbours; for ADR kinds only lines whose content
+ * differs from the durable view are written. Returns the number of lines
+ * that differed. Registry read-locked by the caller.
  */
 size_t wb_runs(struct emu_thread *t, enum wb_kind kind);
+
+/*
+ * A view of f has just been mapped, len bytes from offset 0, with durable
+ * its read-only durable view (ADR) or NULL (eADR). Under ADR, with
+ * PMEM_EMULATE_IO auto or mmap, a file whose range is fully allocated (see
+ * writeback.c) gets by_copy and its durable view is made writable.
+ */
+void wb_map_file(struct emu_file *f, char *durable, size_t len);
 
 /* Adds a run to t->runs; -1 if out of memory. */
 int wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
@@ -213,7 +231,9 @@ int wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 /* wb_runs(t, WB_COUNT): the differing lines of t->runs, nothing written. */
 #define wb_count(t) wb_runs((t), WB_COUNT)
 
-/* "uring" or "pwrite": what write-backs go through (for the statistics). */
+/* What write-backs go through, for the statistics: "mmap", "uring",
+ * "pwrite", "auto" (per file, uring or pwrite), or "mmap+auto" and
+ * "mmap+pwrite" when some files are written back by copies and others not. */
 const char *wb_io_name(void);
 
 /* Around fork(): take and release the write-back lock. */

@@ -134,14 +134,17 @@ emu_map(int fd, size_t len, void *hint, const char *name)
 			MAP_PRIVATE | MAP_NORESERVE, f->fd, 0);
 		if (addr == MAP_FAILED)
 			goto fail;
+		/* read-only; writable if write-backs are copies into it */
 		durable = mmap(NULL, len, PROT_READ, MAP_SHARED, f->fd, 0);
 		if (durable == MAP_FAILED)
 			goto fail;
+		wb_map_file(f, durable, len);
 	} else {
 		addr = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			f->fd, 0);
 		if (addr == MAP_FAILED)
 			goto fail;
+		wb_map_file(f, NULL, len);
 	}
 
 	pthread_rwlock_wrlock(&Emu_reg_lock);

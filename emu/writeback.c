@@ -10,6 +10,19 @@
  * gathered into one buffer before it is written: see gather() for why, and
  * for the lock that keeps the gap from undoing another thread's write-back.
  *
+ * Copies (PMEM_EMULATE_IO auto or mmap): for a file whose mapped range is
+ * fully allocated, the durable view is writable and a write-back is a
+ * memcpy of each differing line into it, with no system call: a store into
+ * a shared file mapping is in the page cache at once, so it survives SIGKILL
+ * as a pwrite does (64 B persist on tmpfs: 0.1 us against 1.3 us). Only
+ * the lines flushed are copied, never a gap, so gathering and its lock play
+ * no part; a lock per 4 KiB of the file (striped) is held around the
+ * comparison and the copy of a line instead, so that of two threads
+ * draining the same line the later one copies the later content, as the
+ * kernel's page lock orders two pwrites. A store into a shared mapping
+ * that needs a block the file does not have cannot fail with ENOSPC, it
+ * raises SIGBUS: hence only fully allocated files (wb_map_file).
+ *
  * Mechanism (PMEM_EMULATE_IO): where the file system completes a buffered
  * write at once when asked not to block (RWF_NOWAIT; XFS, for one), all
  * requests of a drain go to the calling thread's ring in one submission and
@@ -26,9 +39,15 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "emu_int.h"
@@ -181,17 +200,29 @@ write_pwrite(struct emu_thread *t)
 	}
 }
 
+/* note_written -- adds f to the files written by this write-back (internal) */
+static void
+note_written(struct emu_thread *t, struct emu_file *f)
+{
+	for (size_t i = t->nwritten; i > 0; i--)
+		if (t->written[i - 1] == f)
+			return;
+	if (grow((void **)&t->written, &t->capwritten, t->nwritten,
+			sizeof(*t->written)) != 0) {
+		emu_out_of_memory("writing back emulated persistent memory");
+		return;
+	}
+	t->written[t->nwritten++] = f;
+}
+
 /* sync_files -- fdatasync of every file written (internal) */
 static void
 sync_files(struct emu_thread *t)
 {
-	for (size_t i = 0; i < t->nreqs; i++) {
-		struct emu_file *f = t->reqs[i].file;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = t->reqs[j].file == f;
-		if (seen)
-			continue;
+	for (size_t i = 0; i < t->nreqs; i++)
+		note_written(t, t->reqs[i].file);
+	for (size_t i = 0; i < t->nwritten; i++) {
+		struct emu_file *f = t->written[i];
 		while (fdatasync(f->fd) != 0) {
 			if (errno == EINTR)
 				continue;
@@ -245,11 +276,133 @@ ring_ready(struct emu_thread *t)
 	return true;
 }
 
+/* ---- copies into the durable view ---- */
+
+static int Files_by_copy;	/* atomic: a file got by_copy */
+static int Files_by_call;	/* atomic: a file did not */
+static int Noticed_no_copy;	/* atomic: PMEM_EMULATE_IO=mmap refused */
+
+#define FIEMAP_BATCH 64
+
+/*
+ * extents_cover -- FIEMAP: extents cover [0, len) of fd, each one with its
+ * blocks allocated (or reserved: unwritten, delayed) and not shared; false
+ * if not, or if it cannot be told (internal)
+ */
+static bool
+extents_cover(int fd, uint64_t len)
+{
+	/* a fiemap header followed by its extents */
+	union {
+		struct fiemap m;
+		char buf[sizeof(struct fiemap) +
+			FIEMAP_BATCH * sizeof(struct fiemap_extent)];
+	} u;
+	const uint32_t ok = FIEMAP_EXTENT_LAST | FIEMAP_EXTENT_UNKNOWN |
+		FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_UNWRITTEN |
+		FIEMAP_EXTENT_MERGED | FIEMAP_EXTENT_DATA_ENCRYPTED;
+	uint64_t covered = 0;
+	while (covered < len) {
+		memset(&u, 0, sizeof(u));
+		u.m.fm_start = covered;
+		u.m.fm_length = len - covered;
+		u.m.fm_extent_count = FIEMAP_BATCH;
+		if (ioctl(fd, FS_IOC_FIEMAP, &u.m) != 0 ||
+				u.m.fm_mapped_extents == 0)
+			return false;
+		for (uint32_t i = 0; i < u.m.fm_mapped_extents; i++) {
+			const struct fiemap_extent *e = &u.m.fm_extents[i];
+			if (e->fe_logical > covered || (e->fe_flags & ~ok))
+				return false;	/* a hole, or shared, inline */
+			if (e->fe_logical + e->fe_length > covered)
+				covered = e->fe_logical + e->fe_length;
+			if (covered >= len)
+				return true;
+			if (e->fe_flags & FIEMAP_EXTENT_LAST)
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * fully_allocated -- every block of [0, len) of the file has its storage:
+ * a store through a shared mapping needs no allocation, so it cannot
+ * raise SIGBUS for want of space. Told on ext4 and XFS by the extents, on
+ * tmpfs by the count of pages; false elsewhere (internal)
+ */
+static bool
+fully_allocated(int fd, size_t len)
+{
+	struct stat st;
+	struct statfs sfs;
+	if (len == 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+			(uint64_t)st.st_size < len)
+		return false;
+	/* fewer blocks than bytes: holes, without asking further (a sparse
+	 * file of 64 GiB costs nothing here) */
+	if ((uint64_t)st.st_blocks * 512 < len || fstatfs(fd, &sfs) != 0)
+		return false;
+	switch ((unsigned long)sfs.f_type) {
+	case TMPFS_MAGIC:
+		/*
+		 * No FIEMAP, and SEEK_HOLE (like mincore) takes fallocated
+		 * pages not yet written for holes; but st_blocks counts
+		 * exactly the pages the file holds, metadata none: as many as
+		 * its length has, none is missing (unless some were
+		 * allocated past the end, with FALLOC_FL_KEEP_SIZE or a huge
+		 * page: then the count is higher and the file is refused)
+		 */
+		return (uint64_t)st.st_blocks * 512 ==
+			((uint64_t)st.st_size + Pagesize - 1) /
+			Pagesize * Pagesize;
+	case EXT4_SUPER_MAGIC:	/* ext2 and ext3 too */
+	case XFS_SUPER_MAGIC:
+		return extents_cover(fd, len);
+	default:
+		/* copy-on-write file systems (btrfs, ...) allocate at every
+		 * write, network ones may fail it: unknown, not risked */
+		return false;
+	}
+}
+
+void
+wb_map_file(struct emu_file *f, char *durable, size_t len)
+{
+	bool want = durable != NULL &&
+		(Emu.io == EMU_IO_AUTO || Emu.io == EMU_IO_MMAP);
+	if (want && fully_allocated(f->fd, len) &&
+			mprotect(durable, len, PROT_READ | PROT_WRITE) == 0) {
+		f->by_copy = true;
+		__atomic_store_n(&Files_by_copy, 1, __ATOMIC_RELAXED);
+		log_write(LOG_CALL, "%s: fully allocated: written back by "
+			"copies into a shared mapping", f->name);
+		return;
+	}
+	__atomic_store_n(&Files_by_call, 1, __ATOMIC_RELAXED);
+	if (!want)
+		return;
+	log_write(LOG_CALL, "%s: not known to be fully allocated: written "
+		"back by system calls", f->name);
+	if (Emu.io == EMU_IO_MMAP && __atomic_exchange_n(&Noticed_no_copy, 1,
+			__ATOMIC_RELAXED) == 0)
+		emu_notice("PMEM_EMULATE_IO=mmap: %s is not fully allocated "
+			"(holes, or a file system other than tmpfs, ext4 and "
+			"XFS); its write-back goes through system calls", f->name);
+}
+
 const char *
 wb_io_name(void)
 {
-	if (Emu.io == EMU_IO_PWRITE ||
-			__atomic_load_n(&Uring_unavailable, __ATOMIC_RELAXED))
+	bool copy = __atomic_load_n(&Files_by_copy, __ATOMIC_RELAXED);
+	bool call = __atomic_load_n(&Files_by_call, __ATOMIC_RELAXED);
+	bool pw = Emu.io == EMU_IO_PWRITE ||
+		__atomic_load_n(&Uring_unavailable, __ATOMIC_RELAXED);
+	if (copy && call)
+		return pw ? "mmap+pwrite" : "mmap+auto";
+	if (copy || (Emu.io == EMU_IO_MMAP && !call && Emu_domain == EMU_ADR))
+		return "mmap";
+	if (pw)
 		return "pwrite";
 	return Emu.io == EMU_IO_URING ? "uring" : "auto";
 }
@@ -426,15 +579,102 @@ gather(struct emu_thread *t)
 	}
 }
 
+/*
+ * Copy locks: the lock of a line is that of its 4 KiB of the file, one of
+ * STRIPES (files share them; a collision only makes one thread wait).
+ */
+#define STRIPE_BITS 4
+#define STRIPES (1 << STRIPE_BITS)
+#define STRIPE_SHIFT 12
+#define STRIPE_SIZE ((uint64_t)1 << STRIPE_SHIFT)
+
+static struct stripe {
+	pthread_mutex_t m;
+} __attribute__((aligned(64))) Stripe[STRIPES] = {
+	[0 ... STRIPES - 1] = { PTHREAD_MUTEX_INITIALIZER },
+};
+
+/* stripe_of -- the lock of the 4 KiB of the file at off (internal) */
+static inline pthread_mutex_t *
+stripe_of(uint64_t off)
+{
+	/* hashed: threads working in pages far apart seldom meet */
+	uint64_t h = (off >> STRIPE_SHIFT) * 0x9e3779b97f4a7c15ull;
+	return &Stripe[h >> (64 - STRIPE_BITS)].m;
+}
+
+/* differs -- the line (n bytes) at p differs from its durable copy d (internal) */
+static inline bool
+differs(uintptr_t p, const char *d, size_t n)
+{
+	return memcmp((const void *)p, d, n) != 0;
+}
+
+/*
+ * copy_run -- compares each line of [s, e) of v (by_copy) with the durable
+ * view, under its lock, and copies the differing ones there, neighbours in
+ * one memcpy (or, for WB_COUNT, counts them); all: every line differs
+ * (stored by the library just now). Adds to *redundant the equal lines, to
+ * *pieces and *bytes what was copied; returns the number of lines that
+ * differed (internal)
+ */
+static size_t
+copy_run(struct emu_view *v, uintptr_t s, uintptr_t e, enum wb_kind kind,
+		bool all, size_t *redundant, size_t *pieces, size_t *bytes)
+{
+	size_t differed = 0;
+	uintptr_t piece_end = 0;
+	for (uintptr_t p = s; p < e; ) {
+		uint64_t off = (uint64_t)v->off + (p - v->base);
+		uintptr_t stop = p + (STRIPE_SIZE - (off & (STRIPE_SIZE - 1)));
+		if (stop > e)
+			stop = e;
+		pthread_mutex_t *m = stripe_of(off);
+		pthread_mutex_lock(m);
+		while (p < stop) {
+			/* the next differing lines, [p, q) */
+			uintptr_t q = p;
+			while (q < stop) {
+				size_t n = stop - q < EMU_LINE ? stop - q :
+					EMU_LINE;
+				if (!all && !differs(q, v->durable +
+						(q - v->base), n))
+					break;
+				differed++;
+				q += n;
+			}
+			if (q > p && kind != WB_COUNT) {
+				memcpy(v->durable + (p - v->base),
+					(const void *)p, q - p);
+				if (p != piece_end)
+					(*pieces)++;
+				piece_end = q;
+				*bytes += q - p;
+			}
+			if (q < stop) {
+				(*redundant)++;	/* the equal line at q */
+				q += stop - q < EMU_LINE ? stop - q : EMU_LINE;
+			}
+			p = q;
+		}
+		pthread_mutex_unlock(m);
+	}
+	return differed;
+}
+
 void
 wb_prefork(void)
 {
 	pthread_rwlock_rdlock(&Gather_lock);
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_lock(&Stripe[i].m);
 }
 
 void
 wb_postfork(void)
 {
+	for (int i = STRIPES; i > 0; i--)
+		pthread_mutex_unlock(&Stripe[i - 1].m);
 	pthread_rwlock_unlock(&Gather_lock);
 }
 
@@ -455,7 +695,8 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 {
 	t->nreqs = 0;
 	t->niov = 0;
-	size_t differed = 0, redundant = 0;
+	t->nwritten = 0;
+	size_t differed = 0, redundant = 0, pieces = 0, bytes = 0;
 	if (t->nruns > 1)
 		qsort(t->runs, t->nruns, sizeof(*t->runs), cmp_run);
 
@@ -478,6 +719,15 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 			run.end = v->end;
 		if (run.start >= run.end)
 			continue;
+		if (v->file->by_copy) {
+			size_t before = bytes;
+			differed += copy_run(v, run.start, run.end, kind,
+				kind == WB_PAGES || (kind == WB_DRAIN &&
+				run.stored), &redundant, &pieces, &bytes);
+			if (Emu.fsync && bytes > before)
+				note_written(t, v->file);
+			continue;
+		}
 		if (kind == WB_PAGES || (kind == WB_DRAIN && run.stored)) {
 			/* stored by the copy family just now: all dirty */
 			differed += (run.end - run.start + EMU_LINE - 1) /
@@ -511,18 +761,20 @@ wb_runs(struct emu_thread *t, enum wb_kind kind)
 
 	if (kind == WB_DRAIN)
 		EMU_COUNT(t, redundant, redundant);
-	if (t->nreqs == 0)
+	if (t->nreqs > 0) {
+		for (size_t i = 0; i < t->nreqs; i++)
+			bytes += t->reqs[i].len;
+		pieces += t->nreqs;
+		gather(t);
+		if (Emu.io != EMU_IO_PWRITE && wants_ring(t) && ring_ready(t))
+			write_uring(t, Emu.io != EMU_IO_URING);
+		write_pwrite(t);	/* what the ring did not take, or all */
+		pthread_rwlock_unlock(&Gather_lock);
+	}
+	if (pieces == 0)
 		return differed;
-	size_t bytes = 0;
-	for (size_t i = 0; i < t->nreqs; i++)
-		bytes += t->reqs[i].len;
-	EMU_COUNT(t, requests, t->nreqs);
+	EMU_COUNT(t, requests, pieces);
 	EMU_COUNT(t, bytes, bytes);
-	gather(t);
-	if (Emu.io != EMU_IO_PWRITE && wants_ring(t) && ring_ready(t))
-		write_uring(t, Emu.io == EMU_IO_AUTO);
-	write_pwrite(t);	/* what the ring did not take, or all */
-	pthread_rwlock_unlock(&Gather_lock);
 	if (Emu.fsync)
 		sync_files(t);
 	return differed;

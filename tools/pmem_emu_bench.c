@@ -4,9 +4,11 @@
  *
  * Our library decides at load whether it emulates, so each variant of ours
  * runs in a child process: this program re-executes itself (/proc/self/exe)
- * with an internal option and PMEM_EMULATE=adr, once with
- * PMEM_EMULATE_IO=auto (the default: io_uring where writes complete inline,
- * pwritev elsewhere) and once with PMEM_EMULATE_IO=uring. A child maps
+ * with an internal option and PMEM_EMULATE=adr, once with each
+ * PMEM_EMULATE_IO: auto (the default; the target file is written whole,
+ * so fully allocated, and auto writes it back by copies into a shared
+ * mapping), pwrite (pwritev, which auto uses for files with holes where
+ * io_uring would hand writes to a worker thread) and uring. A child maps
  * the target file with pmem_map_file and then waits for jobs on a pipe:
  * "run N operations of this test from operation index K", answering with
  * the time of each operation. The parent runs the baselines itself, on the
@@ -66,6 +68,7 @@
 #define MAX_OPS 4096		/* operations per batch, at most */
 #define MAX_ROUNDS 101
 #define MAX_THREADS 2
+#define NCHILD 3		/* variants of ours: uring, pwrite, auto */
 #define RING_DEPTH 64
 #define CHILD_CMD_FD 3		/* where a child finds its pipes */
 #define CHILD_RES_FD 4
@@ -582,7 +585,7 @@ child_main(const char *path, size_t size)
 
 /* One of our variants, in its child process. */
 struct child {
-	const char *name;	/* ours:uring, ours:auto */
+	const char *name;	/* ours:uring, ours:pwrite, ours:auto */
 	const char *io;		/* PMEM_EMULATE_IO */
 	pid_t pid;
 	int cmd, res;		/* pipe ends of the parent */
@@ -633,7 +636,7 @@ struct dirrun {
 	char dir[4096];
 	char fs[32];
 	char path[4096];
-	struct child child[2];
+	struct child child[NCHILD];
 	struct ring ring[2];	/* backend's flags, then 0 */
 	const char *ring_note;
 	struct contender c[MAX_CONTENDERS];
@@ -1330,11 +1333,13 @@ print_dir(const struct dirrun *d)
 			"same time)\n");
 
 goals:
-	printf("\ngoals in %s (%s):\n  %-49s %-18s %-18s\n", d->dir, d->fs,
-		"", d->child[0].label, d->child[1].label);
+	printf("\ngoals in %s (%s):\n  %-49s", d->dir, d->fs, "");
+	for (int i = 0; i < NCHILD; i++)
+		printf(" %-18s", d->child[i].label);
+	printf("\n");
 	for (int g = 0; g < NGOALS; g++) {
 		printf("  %-49s", Goal[g].text);
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < NCHILD; i++) {
 			struct verdict v = goal(d, g, &d->child[i]);
 			char cell[32];
 			printf(" %-18s", ratio_str(v.ratio, v.status, cell,
@@ -1344,7 +1349,7 @@ goals:
 		if (g == G_SPAN) {
 			printf("  %-49s", "  (32 lines in 1 MiB + drain / 64 B "
 				"persist)");
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < NCHILD; i++) {
 				double r = ratio_of(find(d, TI_S1M,
 					d->child[i].name, 0), find(d, TI_P64,
 					d->child[i].name, 0));
@@ -1357,7 +1362,7 @@ goals:
 		if (g == G_URING) {
 			printf("  %-49s",
 				"  (64 B persist: ours / bare pwrite)");
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < NCHILD; i++) {
 				double r = ratio_of(find(d, TI_P64,
 					d->child[i].name, 0), find(d, TI_P64,
 					"pwrite", 0));
@@ -1368,12 +1373,12 @@ goals:
 			printf("\n");
 		}
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHILD; i++)
 		if (d->child[i].up && !d->child[i].emulated)
 			printf("  %s: not emulated (PMEM_EMULATE ignored by "
 				"this build: is_pmem 0), goals n/a\n",
 				d->child[i].name);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHILD; i++)
 		if (d->child[i].stats[0] != '\0')
 			printf("  %s stats: %s\n", d->child[i].name,
 				d->child[i].stats);
@@ -1405,7 +1410,7 @@ write_json(const char *path, const char *model)
 		json_str(f, d->ring_note);
 		fprintf(f, ", \"pmdk_is_pmem\": %d,\n      \"variants\": [",
 			d->pmdk_mapped ? d->pmdk_is_pmem : -1);
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < NCHILD; i++) {
 			const struct child *ch = &d->child[i];
 			fprintf(f, "%s{\"name\": \"%s\", \"started\": %s, "
 				"\"emulated\": %s, \"auto_flush\": %d, "
@@ -1451,7 +1456,7 @@ write_json(const char *path, const char *model)
 		fprintf(f, "\n      ],\n      \"goals\": [");
 		int n = 0;
 		for (int g = 0; g < NGOALS; g++)
-			for (int i = 0; i < 2; i++) {
+			for (int i = 0; i < NCHILD; i++) {
 				struct verdict v = goal(d, g, &d->child[i]);
 				fprintf(f, "%s\n        {\"goal\": ",
 					n++ ? "," : "");
@@ -1589,7 +1594,7 @@ static void
 contenders(struct dirrun *d)
 {
 	unsigned all = (1u << NTESTS) - 1;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHILD; i++)
 		if (d->child[i].up)
 			add(d, (struct contender){ .name = d->child[i].name,
 				.child = &d->child[i], .tests = all });
@@ -1625,9 +1630,11 @@ run_dir(struct dirrun *d, const char *dir)
 	snprintf(d->path, sizeof(d->path), "%s/%s.%s", dir, PROG, run_tag());
 	d->child[0] = (struct child){ .name = "ours:uring", .io = "uring",
 		.cmd = -1, .res = -1 };
-	d->child[1] = (struct child){ .name = "ours:auto", .io = "auto",
+	d->child[1] = (struct child){ .name = "ours:pwrite", .io = "pwrite",
 		.cmd = -1, .res = -1 };
-	for (int i = 0; i < 2; i++)
+	d->child[2] = (struct child){ .name = "ours:auto", .io = "auto",
+		.cmd = -1, .res = -1 };
+	for (int i = 0; i < NCHILD; i++)
 		snprintf(d->child[i].label, sizeof(d->child[i].label), "%s",
 			d->child[i].name);
 	d->ring_note = "-";
@@ -1637,9 +1644,9 @@ run_dir(struct dirrun *d, const char *dir)
 	int ret = -1;
 	if (create_target(d->path) != 0)
 		goto out;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHILD; i++)
 		child_start(&d->child[i], d->path, dir);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHILD; i++)
 		printf("%s: %s%s\n", d->child[i].name, !d->child[i].up
 			? "did not start"
 			: d->child[i].emulated ? "emulated (is_pmem 1)"
@@ -1649,7 +1656,7 @@ run_dir(struct dirrun *d, const char *dir)
 				"mapping) is measured",
 			d->child[i].up && d->child[i].emulated &&
 				d->child[i].auto_flush ? ", auto flush" : "");
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < NCHILD; i++) {
 		const struct child *ch = &d->child[i];
 		if (ch->up && ch->map_small_ns > 0 && ch->map_huge_ns > 0)
 			printf("%s: map + persist a line + unmap: "
@@ -1690,7 +1697,7 @@ run_dir(struct dirrun *d, const char *dir)
 	ret = 0;
 out:
 	pool_stop();
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NCHILD; i++)
 		child_stop(&d->child[i]);
 	if (d->pmdk_mapped) {
 		Pmdk.unmap(Map, d->pmdk_len);
@@ -1718,7 +1725,8 @@ usage(const char *prog)
 	printf(
 "usage: %s [options]\n"
 "Measures our libpmem's emulation backend (PMEM_EMULATE=adr, with\n"
-"PMEM_EMULATE_IO=auto and =uring, each in a child process) against PMDK's\n"
+"PMEM_EMULATE_IO=uring, =pwrite and =auto, which copies into a shared\n"
+"mapping here, each in a child process) against PMDK's\n"
 "libpmem.so.1 on the same file (not pmem: stores, then pmem_msync), bare\n"
 "io_uring write round trips and bare pwrite, in each directory.\n"
 "\n"

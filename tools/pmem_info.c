@@ -332,7 +332,7 @@ static int
 emu_settings(struct setting *s)
 {
 	static const char *const domains[] = { "0", "adr", "eadr" };
-	static const char *const ios[] = { "auto", "uring", "pwrite" };
+	static const char *const ios[] = { "auto", "uring", "pwrite", "mmap" };
 	int n = 0;
 	s[n++] = setting("PMEM_EMULATE", domains[Emu_domain]);
 	s[n++] = setting("PMEM_EMULATE_STRICT", Emu.strict ? "1" : "0");

@@ -34,7 +34,7 @@ static const struct var Emulate = {
 static const struct var Others[] = {
 	{ "PMEM_EMULATE_STRICT", { "0", "1", NULL }, "PMEM_EMULATE=adr" },
 	{ "PMEM_EMULATE_FSYNC", { "0", "1", NULL }, "PMEM_EMULATE=adr" },
-	{ "PMEM_EMULATE_IO", { "auto", "uring", "pwrite", NULL },
+	{ "PMEM_EMULATE_IO", { "auto", "uring", "pwrite", "mmap", NULL },
 		"PMEM_EMULATE=adr" },
 	{ "PMEM_EMULATE_ON_ERROR", { "abort", "warn", NULL },
 		"PMEM_EMULATE=adr" },

@@ -5,6 +5,7 @@
  *   emu_helper [version]          prints "main ran", checks the version
  *   emu_helper stats FILE         the sequence emu_stats_test counts
  *   emu_helper stats-copy FILE    a few copies, for the drain count
+ *   emu_helper two FILE1 FILE2    persists line 0 of each file ('n')
  *   emu_helper persist FILE N D END
  *                                 persists N 256-byte records (emu_record.h)
  *                                 at the start of FILE, then D more drains,
@@ -92,6 +93,22 @@ stats_copy(const char *path)
 	return 0;
 }
 
+/* two -- line 0 of each of two files stored and persisted, both mapped */
+static int
+two(const char *path1, const char *path2)
+{
+	size_t len1, len2;
+	char *p1 = map(path1, &len1);
+	char *p2 = map(path2, &len2);
+	memset(p1, 'n', LINE);
+	pmem_persist(p1, LINE);
+	memset(p2, 'n', LINE);
+	pmem_persist(p2, LINE);
+	if (pmem_unmap(p1, len1) != 0 || pmem_unmap(p2, len2) != 0)
+		fail("pmem_unmap");
+	return 0;
+}
+
 /* persist -- n records, d more drains, then the end asked for */
 static int
 persist(const char *path, long n, long d, const char *end)
@@ -157,6 +174,8 @@ main(int argc, char *argv[])
 		return crash(argv[2]);
 	if (strcmp(argv[1], "stats-copy") == 0 && argc == 3)
 		return stats_copy(argv[2]);
+	if (strcmp(argv[1], "two") == 0 && argc == 4)
+		return two(argv[2], argv[3]);
 	if (strcmp(argv[1], "persist") == 0 && argc == 6)
 		return persist(argv[2], atol(argv[3]), atol(argv[4]), argv[5]);
 	fprintf(stderr, "emu_helper: wrong use\n");

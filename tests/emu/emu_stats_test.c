@@ -3,7 +3,11 @@
  *
  * The helper (argv[1], emu_helper.c) runs a known sequence of calls (see
  * stats() there) with PMEM_EMULATE_STATS naming a file; the counters in the
- * JSON object it leaves must be exactly those of the sequence.
+ * JSON object it leaves must be exactly those of the sequence. "io" says
+ * how the files were written back: a file written whole is fully
+ * allocated, so auto and mmap copy into the shared mapping ("mmap"); one
+ * with a hole is written back by system calls ("auto"), with a notice if
+ * mmap was asked for; both at once give "mmap+auto".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +17,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <libpmem.h>
@@ -23,6 +29,8 @@
 #include "emu_util.h"
 
 #define FILE_SIZE 8192
+#define HOLE 4096	/* after FILE_SIZE, in a file with a hole */
+#define NOTICE_MMAP "libpmem: PMEM_EMULATE_IO=mmap: "
 
 static const char *const Keys[] = {
 	"domain", "io", "flushes", "lines_flushed", "redundant_flushes",
@@ -43,11 +51,29 @@ num(const char *json, const char *key)
 	return n;
 }
 
-/* run_stats -- the helper's mode on a fresh file; returns the JSON */
+/*
+ * Copies into the shared mapping are possible in this directory: it is on
+ * a file system whose allocation the library can tell.
+ */
+static bool Copies;
+
+/* holed_file -- a fresh file of FILE_SIZE bytes EU_OLD, then a hole */
 static char *
-run_stats(const char *mode, const char *const *extra_env, char **file)
+holed_file(void)
 {
-	*file = eu_fresh_file(FILE_SIZE);
+	char *f = eu_fresh_file(FILE_SIZE);
+	assert_int_equal(truncate(f, FILE_SIZE + HOLE), 0);
+	return f;
+}
+
+/*
+ * run_stats_on -- the helper's mode on file (and file2 unless NULL);
+ * returns the JSON, and in *err the helper's stderr unless err is NULL
+ */
+static char *
+run_stats_on(const char *mode, const char *const *extra_env,
+		const char *file, const char *file2, char **err)
+{
 	char *stats = eu_join(Eu_dir, "stats.json");
 	unlink(stats);
 	char *var;
@@ -57,11 +83,16 @@ run_stats(const char *mode, const char *const *extra_env, char **file)
 	for (int i = 0; extra_env[i] != NULL; i++)
 		env[n++] = (char *)extra_env[i];
 	env[n] = NULL;
-	char *argv[] = { (char *)Eu_helper, (char *)mode, *file, NULL };
+	char *argv[] = { (char *)Eu_helper, (char *)mode, (char *)file,
+		(char *)file2, NULL };
 	struct eu_run r;
 	eu_exec(argv, env, NULL, NULL, &r);
 	eu_expect_exited(&r, 0, "helper");
 	assert_string_equal(r.out, "main ran\n");
+	if (err != NULL) {
+		*err = r.err;
+		r.err = NULL;
+	}
 	eu_run_free(&r);
 
 	char *json = eu_read_file(stats);
@@ -83,6 +114,14 @@ run_stats(const char *mode, const char *const *extra_env, char **file)
 	free(var);
 	free(stats);
 	return json;
+}
+
+/* run_stats -- the helper's mode on a fresh file; returns the JSON */
+static char *
+run_stats(const char *mode, const char *const *extra_env, char **file)
+{
+	*file = eu_fresh_file(FILE_SIZE);
+	return run_stats_on(mode, extra_env, *file, NULL, NULL);
 }
 
 /* expect_sequence_content -- the file after the helper's stats sequence */
@@ -141,7 +180,85 @@ static void
 adr_counts_exact(void **state)
 {
 	(void)state;
-	adr_counts(NULL, "auto");
+	adr_counts(NULL, Copies ? "mmap" : "auto");
+}
+
+static void
+adr_mmap_counts_exact(void **state)
+{
+	(void)state;
+	adr_counts("PMEM_EMULATE_IO=mmap", Copies ? "mmap" : "auto");
+}
+
+/*
+ * holed_counts -- the sequence under ADR with setting on a file with a
+ * hole: written back by system calls ("auto"), the counts exact; returns
+ * the helper's stderr
+ */
+static char *
+holed_counts(const char *setting)
+{
+	const char *env[] = { "PMEM_EMULATE=adr", setting, NULL };
+	char *file = holed_file();
+	char *err;
+	char *json = run_stats_on("stats", env, file, NULL, &err);
+	expect_adr(json);
+	eu_expect_json_str(json, "io", "auto");
+	expect_sequence_content(file);
+	eu_expect_bytes(file, FILE_SIZE, HOLE, 0);
+	assert_int_equal(eu_file_size(file), FILE_SIZE + HOLE);
+	free(json);
+	eu_remove_file(file);
+	return err;
+}
+
+/* a file with a hole is not written back by copies, and says nothing */
+static void
+holed_file_auto_not_mmap(void **state)
+{
+	(void)state;
+	char *err = holed_counts(NULL);
+	assert_string_equal(err, "");
+	free(err);
+}
+
+/* nor with mmap asked for: one notice then, naming the file */
+static void
+holed_file_mmap_falls_back(void **state)
+{
+	(void)state;
+	char *err = holed_counts("PMEM_EMULATE_IO=mmap");
+	if (eu_count_lines(err) != 1 || strncmp(err, NOTICE_MMAP,
+			strlen(NOTICE_MMAP)) != 0 || strstr(err, Eu_dir) == NULL)
+		fail_msg("stderr should be one line \"%s...\" naming the "
+			"file, it is:\n%s", NOTICE_MMAP, err);
+	free(err);
+}
+
+/* one file of each kind: "mmap+auto", both written back */
+static void
+mixed_files_say_both(void **state)
+{
+	(void)state;
+	if (!Copies)
+		skip();
+	const char *env[] = { "PMEM_EMULATE=adr", NULL };
+	char *whole = eu_fresh_file(FILE_SIZE);
+	char *holed = holed_file();
+	char *err;
+	char *json = run_stats_on("two", env, whole, holed, &err);
+	eu_expect_json_str(json, "io", "mmap+auto");
+	assert_int_equal(num(json, "write_requests"), 2);
+	assert_int_equal(num(json, "bytes_written"), 2 * EU_LINE);
+	assert_string_equal(err, "");
+	eu_expect_bytes(whole, 0, EU_LINE, EU_NEW);
+	eu_expect_bytes(whole, EU_LINE, FILE_SIZE - EU_LINE, EU_OLD);
+	eu_expect_bytes(holed, 0, EU_LINE, EU_NEW);
+	eu_expect_bytes(holed, EU_LINE, FILE_SIZE - EU_LINE, EU_OLD);
+	free(err);
+	free(json);
+	eu_remove_file(whole);
+	eu_remove_file(holed);
 }
 
 static void
@@ -201,6 +318,21 @@ copies_count_their_drains(void **state)
 	eu_remove_file(file);
 }
 
+/* setup -- eu_setup, and whether copies are possible in its directory */
+static int
+setup(void **state)
+{
+	int ret = eu_setup(state);
+	struct statfs s;
+	Copies = ret == 0 && statfs(Eu_dir, &s) == 0 &&
+		(s.f_type == TMPFS_MAGIC || s.f_type == EXT4_SUPER_MAGIC ||
+		s.f_type == XFS_SUPER_MAGIC);
+	if (!Copies)
+		printf("%s is on a file system the library does not copy "
+			"into\n", Eu_dir);
+	return ret;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -208,11 +340,15 @@ main(int argc, char *argv[])
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(adr_counts_exact),
+		cmocka_unit_test(adr_mmap_counts_exact),
+		cmocka_unit_test(holed_file_auto_not_mmap),
+		cmocka_unit_test(holed_file_mmap_falls_back),
+		cmocka_unit_test(mixed_files_say_both),
 		cmocka_unit_test(adr_uring_counts_exact),
 		cmocka_unit_test(adr_pwrite_counts_exact),
 		cmocka_unit_test(adr_fsync_counts_exact),
 		cmocka_unit_test(eadr_counts_calls),
 		cmocka_unit_test(copies_count_their_drains),
 	};
-	return cmocka_run_group_tests(tests, eu_setup, eu_teardown);
+	return cmocka_run_group_tests(tests, setup, eu_teardown);
 }

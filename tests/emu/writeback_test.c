@@ -1,14 +1,19 @@
 /*
  * writeback_test.c -- the write-back engine under ADR emulation: many
- * requests in one drain, gaps filled with durable content only, fdatasync
- * on demand, and a failed write-back (abort by default, or a warning).
+ * requests in one drain, gaps filled with durable content only, threads
+ * draining neighbouring and shared lines, fdatasync on demand, and a failed
+ * write-back (abort by default, or a warning).
  *
- * One body, several targets (BUILD): PMEM_EMULATE_IO=uring, auto, pwrite;
- * PMEM_EMULATE_FSYNC=1 (EXPECT_FSYNC=1); PMEM_EMULATE_ON_ERROR=warn
- * (EXPECT_ON_ERROR=warn) with auto, uring and pwrite, and =abort with uring
- * and pwrite. Each case works in a forked child that ends with SIGKILL, so
- * only what the emulator wrote to the file survives, and the parent reads
- * the file.
+ * One body, several targets (BUILD): PMEM_EMULATE_IO=uring, auto, pwrite,
+ * mmap; PMEM_EMULATE_FSYNC=1 (EXPECT_FSYNC=1) with auto, uring and mmap;
+ * PMEM_EMULATE_ON_ERROR=warn (EXPECT_ON_ERROR=warn) with auto, uring and
+ * pwrite, and =abort with uring and pwrite. The files are written whole
+ * before they are mapped, so auto and mmap write back by copies into the
+ * shared mapping, except in the failed write-back's file, which has a
+ * hole, so that it is written back by system calls (the only ones that can
+ * fail). Each case works in a forked child that ends with SIGKILL, so only
+ * what the emulator wrote to the file survives, and the parent reads the
+ * file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,13 @@
 #include "tests/lib/map_util.h"
 
 #define LINE 64
+#define SHARED_LINES 4
+
+#if defined(__SANITIZE_THREAD__)
+static const bool Tsan = true;
+#else
+static const bool Tsan = false;
+#endif
 
 int __real_fdatasync(int fd);
 static int Fdatasyncs;	/* atomic: threads of some tests drain too */
@@ -43,9 +55,13 @@ __wrap_fdatasync(int fd)
 	return __real_fdatasync(fd);
 }
 
-/* map -- a fresh emulated file of len bytes, pattern 'o' everywhere */
+/*
+ * map_holed -- a fresh emulated file of len bytes, pattern 'o' everywhere,
+ * followed by a hole of hole bytes (mapped too)
+ */
 static char *
-map(const char *dir, const char *name, size_t len, char **pathp)
+map_holed(const char *dir, const char *name, size_t len, size_t hole,
+		char **pathp)
 {
 	char *path = mu_join(dir, name);
 	mu_make_file(path, (off_t)len, 0600);
@@ -55,15 +71,23 @@ map(const char *dir, const char *name, size_t len, char **pathp)
 	memset(buf, 'o', len);
 	assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
 	free(buf);
+	assert_int_equal(ftruncate(fd, (off_t)(len + hole)), 0);
 	close(fd);
 	size_t mapped;
 	int is_pmem;
 	char *p = pmem_map_file(path, 0, 0, 0, &mapped, &is_pmem);
 	assert_non_null(p);
-	assert_int_equal(mapped, len);
+	assert_int_equal(mapped, len + hole);
 	assert_int_equal(is_pmem, 1);
 	*pathp = path;
 	return p;
+}
+
+/* map -- a fresh emulated file of len bytes, pattern 'o' everywhere */
+static char *
+map(const char *dir, const char *name, size_t len, char **pathp)
+{
+	return map_holed(dir, name, len, 0, pathp);
 }
 
 /* file_byte -- the byte at off in the file */
@@ -217,6 +241,91 @@ test_gap_does_not_undo_other_thread(void **state)
 	free(path);
 }
 
+struct shared_line {
+	char *p;
+	char *path;
+	int slot;		/* the thread's 8 bytes of each line */
+	uint64_t rounds;
+	uint64_t last[SHARED_LINES];	/* last value persisted per line */
+	int errors;
+};
+
+/*
+ * shared_writer -- persists its 8 bytes of each shared line in turn, and
+ * now and then reads them back from the file: a drain that returned is never
+ * undone by the other thread's write-back of the same line
+ */
+static void *
+shared_writer(void *arg)
+{
+	struct shared_line *s = arg;
+	int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		s->errors++;
+		return NULL;
+	}
+	for (uint64_t v = 1; v <= s->rounds; v++) {
+		int l = (int)(v % SHARED_LINES);
+		char *field = s->p + l * LINE + s->slot * 8;
+		memcpy(field, &v, sizeof(v));
+		pmem_persist(field, sizeof(v));
+		s->last[l] = v;
+		if (v % 16 != 0)
+			continue;
+		uint64_t got = 0;
+		if (pread(fd, &got, sizeof(got), l * LINE + s->slot * 8) !=
+				sizeof(got) || got != v)
+			s->errors++;
+	}
+	close(fd);
+	return NULL;
+}
+
+/*
+ * Two threads store into different bytes of the same lines and persist
+ * them: each drain writes back the whole line, the other thread's bytes
+ * included; neither may bring back an older content of the other's bytes
+ * after that thread's drain returned. (Under ThreadSanitizer the library's
+ * reads of a line race with the other thread's stores into it, as they
+ * would on hardware: not run there.)
+ */
+static void
+test_threads_share_lines(void **state)
+{
+	if (Tsan)
+		skip();
+	struct mu_env *env = *state;
+	char *path;
+	size_t len = 4096;
+	char *p = map(env->dir, "shared", len, &path);
+	memset(p, 0, SHARED_LINES * LINE);
+	pmem_persist(p, SHARED_LINES * LINE);
+	static struct shared_line s[2];
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		s[i] = (struct shared_line){ .p = p, .path = path,
+			.slot = i * 7, .rounds = 20000 };
+		assert_int_equal(pthread_create(&th[i], NULL, shared_writer,
+			&s[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(s[i].errors, 0);
+		for (int l = 0; l < SHARED_LINES; l++) {
+			uint64_t got;
+			assert_int_equal(pread(fd, &got, 8,
+				l * LINE + s[i].slot * 8), 8);
+			assert_int_equal(got, s[i].last[l]);
+		}
+	}
+	close(fd);
+	assert_int_equal(pmem_unmap(p, len), 0);
+	free(path);
+}
+
 /* PMEM_EMULATE_FSYNC=1: a drain that wrote also reached the disk */
 static void
 test_fdatasync_on_demand(void **state)
@@ -245,7 +354,8 @@ test_fdatasync_on_demand(void **state)
  * (or with PMEM_EMULATE_ON_ERROR=abort) the process ends with SIGABRT and
  * one message naming the file, the offset and the error; with
  * PMEM_EMULATE_ON_ERROR=warn it says so and goes on, and what it persists
- * afterwards is durable. Nothing else of the file changes either way.
+ * afterwards is durable. Nothing else of the file changes either way. The
+ * file ends with a hole: auto and mmap write it back by system calls.
  */
 static void
 test_failed_write_back(void **state)
@@ -255,7 +365,7 @@ test_failed_write_back(void **state)
 	bool warn = expect != NULL && strcmp(expect, "warn") == 0;
 	char *path;
 	size_t len = 3 * 4096;
-	char *p = map(env->dir, "fail", len, &path);
+	char *p = map_holed(env->dir, "fail", len, 4096, &path);
 	char *log = mu_join(env->dir, "stderr");
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -295,7 +405,7 @@ test_failed_write_back(void **state)
 			fail_msg("offset %zu changed to 0x%02x", off,
 				(unsigned char)got[off]);
 	free(got);
-	assert_int_equal(pmem_unmap(p, len), 0);
+	assert_int_equal(pmem_unmap(p, len + 4096), 0);
 	free(log);
 	free(path);
 }
@@ -311,6 +421,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_gap_does_not_undo_other_thread, mu_setup,
 			mu_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_threads_share_lines, mu_setup, mu_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_fdatasync_on_demand, mu_setup, mu_teardown),
 		cmocka_unit_test_setup_teardown(
