@@ -202,6 +202,9 @@ views_add_foreign(int fd, const char *name, uintptr_t base, uintptr_t end,
 	f->refs = 1;
 	f->dev = dev;
 	f->ino = ino;
+	/* copies into the durable view where the file qualifies (checked
+	 * from its start: a mapping from another offset uses system calls) */
+	wb_map_file(f, off == 0 ? durable : NULL, end - base);
 	v->base = base;
 	v->end = end;
 	v->off = off;
