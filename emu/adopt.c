@@ -113,8 +113,8 @@ maps_read(struct maps *m)
 		unsigned maj, mnr;
 		char perms[8];
 		int pos = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &s, &e, perms,
-				&off, &maj, &mnr, &ino, &pos) >= 7) {
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &s, &e,
+				perms, &off, &maj, &mnr, &ino, &pos) >= 7) {
 			struct vma *v = &m->v[m->n++];
 			v->start = (uintptr_t)s;
 			v->end = (uintptr_t)e;
@@ -125,8 +125,9 @@ maps_read(struct maps *m)
 			v->ino = (ino_t)ino;
 			const char *path = pos > 0 ? line + pos : "";
 			/* "(deleted)": the name is no longer the file's */
-			v->path = ino != 0 && path[0] == '/' &&
-				strstr(path, " (deleted)") == NULL ? path : NULL;
+			bool named = ino != 0 && path[0] == '/' &&
+				strstr(path, " (deleted)") == NULL;
+			v->path = named ? path : NULL;
 		}
 		if (nl == NULL)
 			break;
@@ -334,8 +335,8 @@ emu_adopt(const void *addr, size_t len, bool flushing)
 			break;
 		}
 		if (take_over(a) != 0) {
-			emu_notice("cannot emulate the mapping of %s at %p: %s; "
-				"it stays plain memory", a->path,
+			emu_notice("cannot emulate the mapping of %s at %p: "
+				"%s; it stays plain memory", a->path,
 				(void *)a->start, strerror(errno));
 			ret = 0;
 			break;
@@ -343,7 +344,7 @@ emu_adopt(const void *addr, size_t len, bool flushing)
 		p = a->end;
 	}
 	if (ret == 1 && !known(s, e))
-		ret = 0;	/* a view shorter than its mapping (file's end) */
+		ret = 0;	/* a view shorter than its mapping */
 	maps_free(&m);
 out:
 	pthread_rwlock_unlock(&Emu_reg_lock);

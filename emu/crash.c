@@ -81,21 +81,6 @@ struct collect {
 	char *page;			/* eADR: the file's copy of a page */
 };
 
-/* grow -- room for one more element; -1 if out of memory (internal) */
-static int
-grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*arr, c * sz);
-	if (p == NULL)
-		return -1;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
-
 /*
  * file_index -- index of f in the state's files, added if new; two views of
  * one file (a program may map it twice) name one file (internal)
@@ -110,7 +95,7 @@ file_index(struct collect *c, struct emu_file *f)
 				c->ids[i].st_ino == st.st_ino))
 			return (uint32_t)i;
 	size_t cap = c->capfiles;
-	if (grow((void **)&c->files, &c->capfiles, c->nfiles,
+	if (emu_grow((void **)&c->files, &c->capfiles, c->nfiles,
 			sizeof(*c->files)) != 0)
 		emu_out_of_memory("listing files for the crash test");
 	if (cap != c->capfiles) {
@@ -143,7 +128,7 @@ add_line(struct collect *c, struct emu_view *v, uintptr_t p, size_t n,
 	}
 	if (words == 0)
 		return;
-	if (grow((void **)&c->lines, &c->caplines, c->nlines,
+	if (emu_grow((void **)&c->lines, &c->caplines, c->nlines,
 			sizeof(*c->lines)) != 0)
 		emu_out_of_memory("listing lines for the crash test");
 	struct ct_line *l = &c->lines[c->nlines++];

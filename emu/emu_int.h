@@ -338,6 +338,10 @@ void report_streamed(struct emu_view *v, const struct emu_run *runs,
 /* At exit, after the views: the counts per site and the summary line. */
 void report_fini(void);
 
+/* Makes room for one more element of size sz in *arr (n used, *cap
+ * allocated): 0, or -1 if out of memory. */
+int emu_grow(void **arr, size_t *cap, size_t n, size_t sz);
+
 /* ---- messages ---- */
 
 /* One line on stderr prefixed "libpmem: ", for the emulator's notices. */

@@ -58,9 +58,8 @@
 
 static int Uring_unavailable;	/* atomic: set once io_uring failed */
 
-/* grow -- makes room for one more element of size sz in *arr (internal) */
-static int
-grow(void **arr, size_t *cap, size_t n, size_t sz)
+int
+emu_grow(void **arr, size_t *cap, size_t n, size_t sz)
 {
 	if (n < *cap)
 		return 0;
@@ -77,7 +76,8 @@ int
 wb_add_run(struct emu_thread *t, struct emu_view *v, uintptr_t start,
 		uintptr_t end, bool stored)
 {
-	if (grow((void **)&t->runs, &t->capruns, t->nruns, sizeof(*t->runs)))
+	if (emu_grow((void **)&t->runs, &t->capruns, t->nruns,
+			sizeof(*t->runs)))
 		return -1;
 	t->runs[t->nruns++] = (struct emu_run){ v, start, end, stored };
 	return 0;
@@ -95,7 +95,7 @@ cmp_run(const void *a, const void *b)
 static int
 add_iov(struct emu_thread *t, const void *base, size_t len)
 {
-	if (grow((void **)&t->iov, &t->capiov, t->niov, sizeof(*t->iov)))
+	if (emu_grow((void **)&t->iov, &t->capiov, t->niov, sizeof(*t->iov)))
 		return -1;
 	t->iov[t->niov++] = (struct iovec){ (void *)base, len };
 	return 0;
@@ -127,7 +127,7 @@ add_segment(struct emu_thread *t, struct emu_view *v, uintptr_t s,
 		r->iovcnt++;
 		r->len += e - *last_end;
 	} else {
-		if (grow((void **)&t->reqs, &t->capreqs, t->nreqs,
+		if (emu_grow((void **)&t->reqs, &t->capreqs, t->nreqs,
 				sizeof(*t->reqs)) != 0)
 			goto nomem;
 		if (add_iov(t, (const void *)s, e - s) != 0)
@@ -207,7 +207,7 @@ note_written(struct emu_thread *t, struct emu_file *f)
 	for (size_t i = t->nwritten; i > 0; i--)
 		if (t->written[i - 1] == f)
 			return;
-	if (grow((void **)&t->written, &t->capwritten, t->nwritten,
+	if (emu_grow((void **)&t->written, &t->capwritten, t->nwritten,
 			sizeof(*t->written)) != 0) {
 		emu_out_of_memory("writing back emulated persistent memory");
 		return;

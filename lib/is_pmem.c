@@ -3,9 +3,10 @@
  *
  * By default only ranges that pmem_map_file() mapped with MAP_SYNC or from a
  * device DAX count; under emulation, its views, and the file mappings the
- * program made itself, taken over as views on the way (emu/adopt.c). PMEM_IS_PMEM_FORCE, read with atoi on the first call and
- * then frozen for the process (as in PMDK), overrides that: 1 answers yes for
- * any non-empty range, 0 answers no, other values leave detection on.
+ * program made itself, taken over as views on the way (emu/adopt.c).
+ * PMEM_IS_PMEM_FORCE, read with atoi on the first call and then frozen for
+ * the process (as in PMDK), overrides that: 1 answers yes for any non-empty
+ * range, 0 answers no, other values leave detection on.
  */
 #include <pthread.h>
 #include <stdlib.h>

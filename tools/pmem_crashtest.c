@@ -435,13 +435,15 @@ child_env(int sock, uint64_t crash_at, size_t *added)
 	*added = k;
 	if (asprintf(&env[k++], "LD_LIBRARY_PATH=%s%s%s", Libdir,
 			old && *old ? ":" : "", old ? old : "") < 0 ||
-			asprintf(&env[k++], "PMEM_EMULATE=%s", Opt.domain) < 0 ||
+			asprintf(&env[k++], "PMEM_EMULATE=%s",
+				Opt.domain) < 0 ||
 			asprintf(&env[k++], "PMEM_CRASHTEST_SEED=%" PRIu64,
 				Opt.seed) < 0 ||
 			(sock >= 0 && asprintf(&env[k++],
 				"PMEM_EMULATE_CRASH_FD=%d", sock) < 0) ||
 			(crash_at != 0 && asprintf(&env[k++],
-				"PMEM_EMULATE_CRASH_AT=%" PRIu64, crash_at) < 0))
+				"PMEM_EMULATE_CRASH_AT=%" PRIu64,
+				crash_at) < 0))
 		die(EX_TROUBLE, "out of memory");
 	env[k] = NULL;
 	return env;
@@ -948,9 +950,9 @@ image_list(size_t n, uint64_t k, struct image **out)
 			/* few enough: every subset */
 			if (i >= (1ull << n))
 				break;
+			uint64_t all = (1ull << n) - 1;
 			snprintf(spec, sizeof(spec), i == 0 ? "none" :
-				i == (1ull << n) - 1 ? "all" : "subset:%" PRIu64,
-				i);
+				i == all ? "all" : "subset:%" PRIu64, i);
 		} else if (i < 2) {
 			snprintf(spec, sizeof(spec), i == 0 ? "none" : "all");
 		} else if (i - 2 >= 4ull * Opt.images) {
@@ -1248,7 +1250,8 @@ nested(struct state *st, struct worker *w, const struct image *im,
 	uint64_t first = Opt.nested_point ? Opt.nested_point : 1;
 	uint64_t last = Opt.nested_point ? Opt.nested_point : Opt.nested;
 	for (uint64_t j = first; j <= last; j++) {
-		/* the image again: the check that passed may have recovered it */
+		/* the image again: the check that passed may have recovered
+		 * it */
 		restore(st, target(w, st), false);
 		apply(st, target(w, st), im->sel);
 		struct subject s;
