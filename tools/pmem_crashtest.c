@@ -76,6 +76,7 @@ static struct {
 	unsigned timeout;	/* seconds, per program or check run */
 	unsigned jobs;		/* checks at once, with "{}" */
 	size_t max_failures;	/* listed; 0: all */
+	const char *keep;	/* folder for failing images, or NULL */
 	const char *libdir;
 	bool quiet;
 	char **argv;		/* PROGRAM ARGS */
@@ -153,6 +154,8 @@ usage(FILE *f)
 "                      ../lib next to this tool)\n"
 "  --quiet             no progress line\n"
 "  --max-failures N    failing images listed (default 10; 0: all)\n"
+"  --keep DIR          write each failing crash image (the files as the check\n"
+"                      found them) into DIR, as point-K.SPEC.NAME\n"
 "  --help              this text\n"
 "\n"
 "Prints a summary (points, images, failures, time, images per second) and,\n"
@@ -181,7 +184,8 @@ parse(int argc, char **argv)
 {
 	enum { O_CHECK = 1, O_SETUP, O_DOMAIN, O_MODE, O_SEED, O_IMAGES,
 		O_TEAR, O_POINTS, O_POINT, O_IMAGE, O_NESTED, O_NESTED_POINT,
-		O_TIMEOUT, O_LIB, O_QUIET, O_HELP, O_JOBS, O_MAX_FAILURES };
+		O_TIMEOUT, O_LIB, O_QUIET, O_HELP, O_JOBS, O_MAX_FAILURES,
+		O_KEEP };
 	static const struct option longopts[] = {
 		{ "check", required_argument, NULL, O_CHECK },
 		{ "setup", required_argument, NULL, O_SETUP },
@@ -200,6 +204,7 @@ parse(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "jobs", required_argument, NULL, O_JOBS },
 		{ "max-failures", required_argument, NULL, O_MAX_FAILURES },
+		{ "keep", required_argument, NULL, O_KEEP },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -255,6 +260,7 @@ parse(int argc, char **argv)
 				86400);
 			break;
 		case O_LIB: Opt.libdir = optarg; break;
+		case O_KEEP: Opt.keep = optarg; break;
 		case O_JOBS:
 			Opt.jobs = (unsigned)number("--jobs", optarg, 1, 64);
 			break;
@@ -284,6 +290,13 @@ parse(int argc, char **argv)
 		die(EX_USAGE, "--point and --points exclude each other");
 	Opt.argv = argv + optind;
 	Opt.argc = argc - optind;
+	if (Opt.keep != NULL) {
+		struct stat st;
+		if (stat(Opt.keep, &st) != 0 || !S_ISDIR(st.st_mode) ||
+				access(Opt.keep, W_OK) != 0)
+			die(EX_USAGE, "--keep %s: not a writable directory",
+				Opt.keep);
+	}
 	if (Opt.jobs == 0) {
 		cpu_set_t cpus;
 		/* a check spends much of its life starting and ending, off
@@ -802,11 +815,14 @@ durable(const struct state *st, const struct ct_line *l, uint8_t *out)
 }
 
 /*
- * apply -- writes the chosen units (sel, a bit per unit) into fds, one per
- * file of st: the files themselves, or a copy
+ * apply_lines -- writes the chosen units (sel, a bit per unit) into fds,
+ * one per file of st (the files themselves, or copies); only into file
+ * only, unless it is SIZE_MAX. apply -- the same into every file, marked
+ * with the sentinel time.
  */
 static void
-apply(const struct state *st, const int *fds, const uint64_t *sel)
+apply_lines(const struct state *st, const int *fds, const uint64_t *sel,
+		size_t only)
 {
 	size_t u = 0;
 	for (size_t i = 0; i < st->nlines; i++) {
@@ -826,10 +842,16 @@ apply(const struct state *st, const int *fds, const uint64_t *sel)
 		}
 		if (!Opt.tear)
 			u++;
-		if (any)
+		if (any && (only == SIZE_MAX || l->file == only))
 			write_at(fds[l->file], st->files[l->file].name, buf,
 				l->len, (off_t)l->off);
 	}
+}
+
+static void
+apply(const struct state *st, const int *fds, const uint64_t *sel)
+{
+	apply_lines(st, fds, sel, SIZE_MAX);
 	for (size_t i = 0; i < st->nfiles; i++) {
 		struct timespec t[2] = { st->files[i].times[0],
 			{ SENTINEL_SEC, 0 } };
@@ -1311,6 +1333,37 @@ wait_worker(int *status)
 	return w;
 }
 
+/* keep_image -- with --keep: the files of image im of st, into Opt.keep */
+static void
+keep_image(const struct state *st, const struct image *im)
+{
+	for (size_t i = 0; i < st->nfiles; i++) {
+		const struct state_file *f = &st->files[i];
+		const char *base = strrchr(f->name, '/');
+		base = base != NULL ? base + 1 : f->name;
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/point-%" PRIu64 ".%s.%s",
+				Opt.keep, st->point, im->spec, base) >=
+				(int)sizeof(path))
+			die(EX_TROUBLE, "--keep: name too long in %s",
+				Opt.keep);
+		for (char *c = path + strlen(Opt.keep) + 1; *c; c++)
+			if (*c == ':')
+				*c = '-';
+		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			0644);
+		if (fd < 0)
+			die(EX_TROUBLE, "--keep: %s: %s", path, strerror(errno));
+		/* the point's content, then the image's lines */
+		int *fds = calloc(st->nfiles, sizeof(*fds));
+		fds[i] = fd;
+		write_at(fd, path, f->backup, f->size, 0);
+		apply_lines(st, fds, im->sel, i);
+		free(fds);
+		close(fd);
+	}
+}
+
 /* check_point -- every image of the point in st */
 static void
 check_point(struct state *st)
@@ -1359,6 +1412,8 @@ check_point(struct state *st)
 		const char *bad = judge(w, st, status, why, sizeof(why));
 		if (bad != NULL)
 			add_failure(st, im[w->image].spec, w->image, 0, bad);
+		if (bad != NULL && Opt.keep != NULL)
+			keep_image(st, &im[w->image]);
 		else if (Opt.nested != 0)
 			nested(st, w, &im[w->image], w->image);
 		progress(false);

@@ -42,7 +42,7 @@ help=$("$crashtest" --help)
 [ $? = 0 ] || fail "--help: status"
 for o in --check --domain --seed --images --tear --points --point --image \
 	--nested --nested-point --mode --setup --timeout --lib --quiet \
-	--jobs --max-failures --help; do
+	--jobs --max-failures --keep --help; do
 	grep -q -- "^  $o[ =]" <<<"$help" || fail "--help does not describe $o"
 done
 
@@ -59,6 +59,7 @@ expect 2 "--lib" -- --lib "$tmp" --check "$check" -- "${prog[@]}"
 expect 2 "has" -- --point 100000 --check "$check" -- "${prog[@]}"
 expect 2 "not an image" -- --point 1 --image subset:x --check "$check" \
 	-- "${prog[@]}"
+expect 2 "--keep" -- --keep "$tmp/none" --check "$check" -- "${prog[@]}"
 
 # programs that cannot be tested
 expect 3 "did not load" -- --check true -- /bin/true
@@ -88,6 +89,22 @@ c=$(run --seed 8 --images 6)
 r1=$(run --seed 3 | grep "^FAIL")
 r2=$(run --seed 3 --mode rerun | grep "^FAIL")
 [ -n "$r1" ] && [ "$r1" = "$r2" ] || fail "resume and rerun differ"
+
+# --keep: every failing image kept, and its check fails on it alone
+mkdir -p "$tmp/kept"
+out=$("$crashtest" --quiet --keep "$tmp/kept" --images 4 --check "$bugcheck" \
+	-- "${bug[@]}")
+n=$(sed -n 's/^  failures: \([0-9]*\)$/\1/p' <<<"$out")
+[ -n "$n" ] && [ "$n" -gt 0 ] || fail "--keep: no failures: $out"
+[ "$(ls "$tmp/kept" | wc -l)" = "$n" ] ||
+	fail "--keep: $(ls "$tmp/kept" | wc -l) images kept for $n failures"
+first=$(grep -m1 "^FAIL point" <<<"$out" |
+	sed 's/^FAIL point \([0-9]*\) ([a-z]*), image \([a-z]*\(:[0-9]*\)\{0,1\}\):.*/\1 \2/')
+read -r k spec <<<"$first"
+kept="$tmp/kept/point-$k.${spec//:/-}.log.pool"
+[ -f "$kept" ] || fail "--keep: no $kept"
+"$dir/pmlog_no_drain" check "$kept" >/dev/null 2>&1
+[ $? = 1 ] || fail "--keep: the kept image $kept passes its check"
 
 # a sample of points, and one point
 out=$("$crashtest" --quiet --points 5 --check "$check" -- "${prog[@]}")
