@@ -385,19 +385,18 @@ command_argv(const char *cmd, const char *path)
 	char **argv = calloc(cap, sizeof(*argv));
 	char *copy = strdup(cmd);
 	for (char *w = strtok(copy, " \t"); w != NULL; w = strtok(NULL, " \t"))
-		argv[n++] = path != NULL && strstr(w, "{}") != NULL ?
-			NULL : w;
-	/* the words with "{}": rebuilt with the path */
-	char *rest = copy;
-	for (size_t i = 0; i < n; i++) {
-		if (argv[i] != NULL) {
-			rest = argv[i] + strlen(argv[i]) + 1;
+		argv[n++] = w;
+	/* the words with "{}" in them: rebuilt with the path */
+	for (size_t i = 0; path != NULL && i < n; i++) {
+		size_t times = 0;
+		for (const char *q = strstr(argv[i], "{}"); q != NULL;
+				q = strstr(q + 2, "{}"))
+			times++;
+		if (times == 0)
 			continue;
-		}
-		const char *w = rest;
-		size_t len = strlen(w), k = 0;
-		char *out = malloc(len + 16 * strlen(path) + 1);
-		for (const char *q = w; *q;) {
+		char *out = malloc(strlen(argv[i]) + times * strlen(path) + 1);
+		size_t k = 0;
+		for (const char *q = argv[i]; *q;) {
 			if (q[0] == '{' && q[1] == '}') {
 				strcpy(out + k, path);
 				k += strlen(path);
@@ -408,7 +407,6 @@ command_argv(const char *cmd, const char *path)
 		}
 		out[k] = '\0';
 		argv[i] = out;
-		rest += len + 1;
 	}
 	if (n == 0) {
 		free(copy);

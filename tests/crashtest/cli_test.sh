@@ -106,6 +106,10 @@ kept="$tmp/kept/point-$k.${spec//:/-}.log.pool"
 "$dir/pmlog_no_drain" check "$kept" >/dev/null 2>&1
 [ $? = 1 ] || fail "--keep: the kept image $kept passes its check"
 
+# a check of plain words with runs of blanks, run without a shell
+out=$("$crashtest" --quiet --point 3 --check "  $dir/pmlog	 check   {}  " \
+	-- "${prog[@]}") || fail "blanks in --check: $out"
+
 # a sample of points, and one point
 out=$("$crashtest" --quiet --points 5 --check "$check" -- "${prog[@]}")
 grep -q "^  points:   5 tested of " <<<"$out" || fail "--points 5: $out"
