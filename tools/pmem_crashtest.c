@@ -1160,22 +1160,19 @@ static void
 workers(struct state *st)
 {
 	bool copies = strstr(Opt.check, "{}") != NULL;
-	if (copies)
+	if (copies) {
 		keep_file(st);
-	if (Workers != NULL) {
-		if (copies && st->nfiles != 1)
-			die(EX_USAGE, "\"{}\" in --check needs a program with "
-				"one file; at point %" PRIu64 " it has %zu",
+		if (st->nfiles != 1)
+			die(EX_TROUBLE, "\"{}\" in --check needs a program with "
+				"one mapped file; at point %" PRIu64 " it has "
+				"%zu: give the check the file's name instead",
 				st->point, st->nfiles);
-		return;
 	}
+	if (Workers != NULL)
+		return;
 	Nworkers = copies ? Opt.jobs : 1;
 	Workers = calloc(Nworkers, sizeof(*Workers));
 	if (copies) {
-		if (st->nfiles != 1)
-			die(EX_USAGE, "\"{}\" in --check needs a program with "
-				"one file; at point %" PRIu64 " it has %zu",
-				st->point, st->nfiles);
 		/* next to the file, on the same file system if possible */
 		char self[64], real[PATH_MAX];
 		snprintf(self, sizeof(self), "/proc/self/fd/%d",
@@ -1408,12 +1405,13 @@ check_point(struct state *st)
 		R.images++;
 		char why[1024];
 		const char *bad = judge(w, st, status, why, sizeof(why));
-		if (bad != NULL)
+		if (bad != NULL) {
 			add_failure(st, im[w->image].spec, w->image, 0, bad);
-		if (bad != NULL && Opt.keep != NULL)
-			keep_image(st, &im[w->image]);
-		else if (Opt.nested != 0)
+			if (Opt.keep != NULL)
+				keep_image(st, &im[w->image]);
+		} else if (Opt.nested != 0) {
 			nested(st, w, &im[w->image], w->image);
+		}
 		progress(false);
 	}
 	/* the files themselves as they were, for the program to go on */
