@@ -175,6 +175,20 @@ alive(const struct maps *m, const struct emu_view *v)
 	return true;
 }
 
+/* prune -- forgets the views taken over that m no longer shows (internal) */
+static void
+prune(const struct maps *m)
+{
+	for (struct emu_view *v = views_next(0); v != NULL;) {
+		uintptr_t next = v->end;
+		if (v->foreign && !alive(m, v)) {
+			log_dropped(v);
+			views_forget(v);
+		}
+		v = views_next(next);
+	}
+}
+
 void
 emu_prune_locked(void)
 {
@@ -182,19 +196,10 @@ emu_prune_locked(void)
 	for (struct emu_view *v = views_next(0); v != NULL && !any;
 			v = views_next(v->end))
 		any = v->foreign;
-	if (!any)
-		return;
 	struct maps m;
-	if (!maps_read(&m))
+	if (!any || !maps_read(&m))
 		return;
-	for (struct emu_view *v = views_next(0); v != NULL;) {
-		uintptr_t next = v->end;
-		if (v->foreign && !alive(&m, v)) {
-			log_dropped(v);
-			views_forget(v);
-		}
-		v = views_next(next);
-	}
+	prune(&m);
 	maps_free(&m);
 }
 
@@ -316,7 +321,7 @@ emu_adopt(const void *addr, size_t len, bool flushing)
 	if (!maps_read(&m))
 		goto out;
 	/* views whose mapping is gone would hide the new ones */
-	emu_prune_locked();
+	prune(&m);
 	ret = 1;
 	for (uintptr_t p = s; p < e;) {
 		struct emu_view *v = views_find(p);
@@ -356,7 +361,8 @@ emu_covers(const void *addr, size_t len)
 {
 	uintptr_t s = (uintptr_t)addr, e = s + len;
 	pthread_rwlock_rdlock(&Emu_reg_lock);
-	bool any = views_next(s) != NULL && views_next(s)->base < e;
+	struct emu_view *v = views_next(s);
+	bool any = v != NULL && v->base < e;
 	pthread_rwlock_unlock(&Emu_reg_lock);
 	return any;
 }

@@ -79,6 +79,7 @@ struct collect {
 	struct ct_line *lines;
 	size_t nlines, caplines;
 	char *page;			/* eADR: the file's copy of a page */
+	uint32_t file;			/* index of the view being listed */
 };
 
 /*
@@ -133,7 +134,7 @@ add_line(struct collect *c, struct emu_view *v, uintptr_t p, size_t n,
 		emu_out_of_memory("listing lines for the crash test");
 	struct ct_line *l = &c->lines[c->nlines++];
 	memset(l, 0, sizeof(*l));
-	l->file = file_index(c, v->file);
+	l->file = c->file;
 	l->len = (uint32_t)n;
 	l->off = (uint64_t)(v->off + (off_t)(p - v->base));
 	l->words = words;
@@ -169,7 +170,7 @@ collect(struct emu_thread *t, struct collect *c)
 	pthread_rwlock_rdlock(&Emu_reg_lock);
 	for (struct emu_view *v = views_next(0); v != NULL;
 			v = views_next(v->end)) {
-		file_index(c, v->file);
+		c->file = file_index(c, v->file);
 		if (v->durable == NULL) {
 			emu_streamed_each(v, add_private, c);
 			continue;

@@ -366,6 +366,64 @@ static int Out_prog = -1, Out_check = -1;	/* memfds: their output */
  */
 static bool No_alarm;
 
+/* put_quoted -- s as one shell word */
+static void
+put_quoted(FILE *f, const char *s)
+{
+	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=,+@%") ==
+			strlen(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/*
+ * replace_braces -- s with each "{}" replaced by path, as one shell word if
+ * quote (internal)
+ */
+static char *
+replace_braces(const char *s, const char *path, bool quote)
+{
+	char *with;
+	size_t wlen;
+	FILE *f = open_memstream(&with, &wlen);
+	if (f == NULL)
+		die(EX_TROUBLE, "out of memory");
+	if (quote)
+		put_quoted(f, path);
+	else
+		fputs(path, f);
+	if (fclose(f) != 0)
+		die(EX_TROUBLE, "out of memory");
+	size_t times = 0;
+	for (const char *q = strstr(s, "{}"); q != NULL;
+			q = strstr(q + 2, "{}"))
+		times++;
+	char *out = malloc(strlen(s) + times * wlen + 1);
+	size_t k = 0;
+	for (const char *q = s; *q;) {
+		if (q[0] == '{' && q[1] == '}') {
+			memcpy(out + k, with, wlen);
+			k += wlen;
+			q += 2;
+		} else {
+			out[k++] = *q++;
+		}
+	}
+	out[k] = '\0';
+	free(with);
+	return out;
+}
+
 /*
  * command_argv -- the words of cmd, each "{}" in them replaced by path
  * (NULL: none), if cmd is plain words; NULL if it needs /bin/sh
@@ -387,27 +445,9 @@ command_argv(const char *cmd, const char *path)
 	for (char *w = strtok(copy, " \t"); w != NULL; w = strtok(NULL, " \t"))
 		argv[n++] = w;
 	/* the words with "{}" in them: rebuilt with the path */
-	for (size_t i = 0; path != NULL && i < n; i++) {
-		size_t times = 0;
-		for (const char *q = strstr(argv[i], "{}"); q != NULL;
-				q = strstr(q + 2, "{}"))
-			times++;
-		if (times == 0)
-			continue;
-		char *out = malloc(strlen(argv[i]) + times * strlen(path) + 1);
-		size_t k = 0;
-		for (const char *q = argv[i]; *q;) {
-			if (q[0] == '{' && q[1] == '}') {
-				strcpy(out + k, path);
-				k += strlen(path);
-				q += 2;
-			} else {
-				out[k++] = *q++;
-			}
-		}
-		out[k] = '\0';
-		argv[i] = out;
-	}
+	for (size_t i = 0; path != NULL && i < n; i++)
+		if (strstr(argv[i], "{}") != NULL)
+			argv[i] = replace_braces(argv[i], path, false);
 	if (n == 0) {
 		free(copy);
 		free(argv);
@@ -623,6 +663,17 @@ send_byte(struct subject *s, char c)
 		die(EX_TROUBLE, "%s went away: %s", s->what, strerror(errno));
 }
 
+/* recv_point -- a point header from s: its size, 0 at the end, or -1 */
+static ssize_t
+recv_point(struct subject *s, struct ct_point *h)
+{
+	ssize_t n;
+	do
+		n = recv(s->sock, h, sizeof(*h), MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 /*
  * start -- runs argv or cmd under test; false if it never greeted (it does
  * not use this libpmem), with its wait status in *status
@@ -642,11 +693,7 @@ start(struct subject *s, char **argv, const char *cmd, int out,
 	s->pid = spawn(argv, cmd, out, sv[1], crash_at);
 	close(sv[1]);
 	struct ct_point h;
-	ssize_t n;
-	do
-		n = recv(s->sock, &h, sizeof(h), MSG_WAITALL);
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(h) && h.magic == CT_MAGIC &&
+	if (recv_point(s, &h) == (ssize_t)sizeof(h) && h.magic == CT_MAGIC &&
 			h.kind == CT_HELLO)
 		return true;
 	close(s->sock);
@@ -658,10 +705,7 @@ start(struct subject *s, char **argv, const char *cmd, int out,
 static bool
 next_point(struct subject *s, struct ct_point *h)
 {
-	ssize_t n;
-	do
-		n = recv(s->sock, h, sizeof(*h), MSG_WAITALL);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = recv_point(s, h);
 	if (n == 0)
 		return false;
 	if (n != (ssize_t)sizeof(*h) || h->magic != CT_MAGIC ||
@@ -1090,36 +1134,6 @@ static struct worker *Workers;
 static unsigned Nworkers;
 static char Copies_dir[PATH_MAX];
 
-/* substitute -- cmd with each "{}" replaced by path, quoted (internal) */
-static char *
-substitute(const char *cmd, const char *path)
-{
-	size_t n = 0;
-	for (const char *p = strstr(cmd, "{}"); p; p = strstr(p + 2, "{}"))
-		n++;
-	char *out = malloc(strlen(cmd) + n * (strlen(path) * 4 + 2) + 1);
-	char *o = out;
-	for (const char *p = cmd; *p;) {
-		if (p[0] == '{' && p[1] == '}') {
-			*o++ = '\'';
-			for (const char *q = path; *q; q++) {
-				if (*q == '\'') {
-					memcpy(o, "'\\''", 4);
-					o += 4;
-				} else {
-					*o++ = *q;
-				}
-			}
-			*o++ = '\'';
-			p += 2;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static void
 remove_copies(void)
 {
@@ -1221,7 +1235,7 @@ workers(struct state *st)
 			0644);
 		if (w->fd < 0)
 			die(EX_TROUBLE, "%s: %s", w->path, strerror(errno));
-		w->cmd = substitute(Opt.check, w->path);
+		w->cmd = replace_braces(Opt.check, w->path, true);
 		w->argv = command_argv(Opt.check, w->path);
 	}
 }
@@ -1644,26 +1658,6 @@ test_rerun(const bool *sel)
 }
 
 /* ---- the report ---- */
-
-/* put_quoted -- s as one shell word */
-static void
-put_quoted(FILE *f, const char *s)
-{
-	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=,+@%") ==
-			strlen(s)) {
-		fputs(s, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('\'', f);
-}
 
 static void
 print_repro(FILE *f, const struct failure *x)
